@@ -1,0 +1,586 @@
+/*
+ * tsrun-init: executes an init program compiled by tsrun (see native/wire/wire.h).
+ *
+ * usage: tsrun-init SYNC_FD
+ * Reads the program from SYNC_FD, runs the ops in order and reports the first failure as
+ * {op index, errno, detail}. No policy lives here: every decision was made in TypeScript.
+ * Static, single threaded, no heap allocation: all buffers are static.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "../wire/wire.h"
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_pivot_root
+#define SYS_pivot_root 155
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_IN_ROOT 0x10
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+#define LINUX_CAPABILITY_VERSION_3 0x20080522
+#define SECCOMP_SET_MODE_FILTER 1
+
+struct open_how_v0 { uint64_t flags, mode, resolve; };
+struct clone_args_v0 {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+struct cap_header { uint32_t version; int pid; };
+struct cap_data { uint32_t effective, permitted, inheritable; };
+struct sock_fprog_k { unsigned short len; void *filter; };
+
+#define PROGRAM_MAX (8u << 20)
+static unsigned char program[PROGRAM_MAX];
+static int sync_fd = -1;
+static int root_fd = AT_FDCWD;
+static int fifo_fd = -1;
+static char exec_path[4096];
+static char *argv_buf[8192];
+static char *envp_buf[8192];
+static char pathbuf[4096];
+static char pathbuf2[4096];
+
+struct op {
+  unsigned code, nints, nstrs;
+  uint64_t i[WIRE_MAX_INTS];
+  const char *s[WIRE_MAX_STRS];
+  uint32_t sl[WIRE_MAX_STRS];
+};
+
+static size_t slen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
+
+static int write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) { if (errno == EINTR) continue; return -1; }
+    p += n; len -= (size_t)n;
+  }
+  return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len) {
+  char *p = buf;
+  while (len) {
+    ssize_t n = read(fd, p, len);
+    if (n < 0) { if (errno == EINTR) continue; return -1; }
+    if (n == 0) { errno = EPIPE; return -1; }
+    p += n; len -= (size_t)n;
+  }
+  return 0;
+}
+
+static void send_msg(uint32_t type, int32_t a, int32_t b, const char *detail) {
+  if (sync_fd < 0) return;
+  uint32_t dlen = detail ? (uint32_t)slen(detail) : 0;
+  unsigned char hdr[16];
+  memcpy(hdr, &type, 4); memcpy(hdr + 4, &a, 4); memcpy(hdr + 8, &b, 4); memcpy(hdr + 12, &dlen, 4);
+  write_all(sync_fd, hdr, 16);
+  if (dlen) write_all(sync_fd, detail, dlen);
+}
+
+static _Noreturn void fail(int index, int err, const char *detail) {
+  send_msg(MSG_ERROR, index, err, detail);
+  _exit(1);
+}
+
+static void fd_path(char *buf, int fd) {
+  /* "/proc/self/fd/<fd>" without snprintf */
+  static const char prefix[] = "/proc/self/fd/";
+  char digits[16]; int n = 0;
+  memcpy(buf, prefix, sizeof prefix - 1);
+  unsigned v = (unsigned)fd;
+  do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+  char *p = buf + sizeof prefix - 1;
+  while (n) *p++ = digits[--n];
+  *p = 0;
+}
+
+static int openat2_in_root(const char *path, int flags) {
+  struct open_how_v0 how = { (uint64_t)(flags | O_CLOEXEC), 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+  while (*path == '/') path++;
+  if (!*path) path = ".";
+  return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+}
+
+/* Splits path into (parent fd resolved in root, final name). Creates missing parent directories. */
+static int open_parent_in_root(const char *path, const char **name) {
+  size_t n = slen(path);
+  if (n >= sizeof pathbuf) { errno = ENAMETOOLONG; return -1; }
+  memcpy(pathbuf, path, n + 1);
+  while (n > 1 && pathbuf[n - 1] == '/') pathbuf[--n] = 0;
+  char *slash = strrchr(pathbuf, '/');
+  const char *base = slash ? slash + 1 : pathbuf;
+  if (slash) *slash = 0;
+  *name = path + (base - pathbuf);
+  /* walk the parent, creating each missing component with mkdirat on its resolved parent */
+  int dirfd = openat2_in_root("/", O_PATH | O_DIRECTORY);
+  if (dirfd < 0) return -1;
+  char *comp = pathbuf;
+  while (*comp) {
+    while (*comp == '/') comp++;
+    if (!*comp) break;
+    char *end = comp;
+    while (*end && *end != '/') end++;
+    char saved = *end; *end = 0;
+    size_t plen = (size_t)(end - pathbuf);
+    memcpy(pathbuf2, pathbuf, plen + 1);
+    for (size_t k = 0; k < plen; k++) if (pathbuf2[k] == 0) pathbuf2[k] = '/';
+    int next = openat2_in_root(pathbuf2, O_PATH | O_DIRECTORY);
+    if (next < 0 && errno == ENOENT) {
+      if (mkdirat(dirfd, comp, 0755) < 0 && errno != EEXIST) { close(dirfd); return -1; }
+      next = openat2_in_root(pathbuf2, O_PATH | O_DIRECTORY);
+    }
+    close(dirfd);
+    if (next < 0) return -1;
+    dirfd = next;
+    *end = saved;
+    comp = end;
+  }
+  if (slash) *slash = '/';
+  /* name points into the caller's path; make it the last component only */
+  return dirfd;
+}
+
+static int mkdir_p_in_root(const char *path, unsigned mode) {
+  const char *name;
+  int dirfd = open_parent_in_root(path, &name);
+  if (dirfd < 0) return -1;
+  if (*name && mkdirat(dirfd, name, mode) < 0 && errno != EEXIST) { close(dirfd); return -1; }
+  close(dirfd);
+  int fd = openat2_in_root(path, O_PATH | O_DIRECTORY);
+  return fd;
+}
+
+static int create_file_in_root(const char *path) {
+  const char *name;
+  int dirfd = open_parent_in_root(path, &name);
+  if (dirfd < 0) return -1;
+  int fd = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd >= 0) close(fd);
+  else if (errno != EEXIST) { close(dirfd); return -1; }
+  close(dirfd);
+  return openat2_in_root(path, O_PATH);
+}
+
+static unsigned long locked_flags(const char *path) {
+  struct statvfs st;
+  unsigned long f = 0;
+  if (statvfs(path, &st) < 0) return 0;
+  if (st.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (st.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (st.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (st.f_flag & ST_NOATIME) f |= MS_NOATIME;
+  if (st.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (st.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  return f;
+}
+
+static int do_mount(struct op *o) {
+  const char *src = o->sl[0] ? o->s[0] : NULL;
+  const char *fstype = o->sl[2] ? o->s[2] : NULL;
+  const char *data = o->sl[3] ? o->s[3] : NULL;
+  unsigned long flags = (unsigned long)o->i[0];
+  unsigned mode = (unsigned)o->i[1];
+  unsigned long prop = (unsigned long)o->i[2];
+  unsigned long remount = (unsigned long)o->i[3];
+  char target[64];
+  const char *tpath = o->s[1];
+  int fd = -1;
+  if (mode != TARGET_HOST) {
+    if (mode == TARGET_DIR) fd = mkdir_p_in_root(o->s[1], 0755);
+    else if (mode == TARGET_FILE) fd = create_file_in_root(o->s[1]);
+    else fd = openat2_in_root(o->s[1], O_PATH);
+    if (fd < 0) return -1;
+    fd_path(target, fd);
+    tpath = target;
+  }
+  int remount_only = flags == 0 && !src && !fstype;
+  if (!remount_only && mount(src, tpath, fstype, flags, data) < 0) {
+    int e = errno; if (fd >= 0) close(fd); errno = e; return -1;
+  }
+  if (prop || remount) {
+    /* the new mount now covers the target: resolve it again to reach the mount itself */
+    if (fd >= 0 && !remount_only) {
+      close(fd);
+      fd = openat2_in_root(o->s[1], O_PATH);
+      if (fd < 0) return -1;
+      fd_path(target, fd);
+    }
+    if (remount && mount(NULL, tpath, NULL, MS_REMOUNT | MS_BIND | remount | locked_flags(tpath), NULL) < 0) {
+      int e = errno; if (fd >= 0) close(fd); errno = e; return -1;
+    }
+    if (prop && mount(NULL, tpath, NULL, prop, NULL) < 0) { int e = errno; if (fd >= 0) close(fd); errno = e; return -1; }
+  }
+  if (fd >= 0) close(fd);
+  return 0;
+}
+
+static int do_mknod(struct op *o) {
+  const char *name;
+  int dirfd = open_parent_in_root(o->s[0], &name);
+  if (dirfd < 0) return -1;
+  if (mknodat(dirfd, name, (mode_t)o->i[0], makedev((unsigned)o->i[1], (unsigned)o->i[2])) < 0) {
+    if (errno != EEXIST) { int e = errno; close(dirfd); errno = e; return -1; }
+  } else if (fchownat(dirfd, name, (uid_t)o->i[3], (gid_t)o->i[4], AT_SYMLINK_NOFOLLOW) < 0 ||
+             fchmodat(dirfd, name, (mode_t)(o->i[0] & 07777), 0) < 0) {
+    int e = errno; close(dirfd); errno = e; return -1;
+  }
+  close(dirfd);
+  return 0;
+}
+
+static int do_symlink(struct op *o) {
+  const char *name;
+  int dirfd = open_parent_in_root(o->s[1], &name);
+  if (dirfd < 0) return -1;
+  int r = symlinkat(o->s[0], dirfd, name);
+  int e = errno;
+  close(dirfd);
+  if (r < 0 && e != EEXIST) { errno = e; return -1; }
+  return 0;
+}
+
+static int do_mask(struct op *o) {
+  int fd = openat2_in_root(o->s[0], O_PATH);
+  if (fd < 0) return errno == ENOENT ? 0 : -1;
+  char target[64];
+  struct stat st;
+  fd_path(target, fd);
+  int r;
+  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+    r = mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0");
+  else
+    r = mount("/dev/null", target, NULL, MS_BIND, NULL);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return r;
+}
+
+static int do_readonly(struct op *o) {
+  int fd = openat2_in_root(o->s[0], O_PATH);
+  if (fd < 0) return errno == ENOENT ? 0 : -1;
+  char target[64];
+  fd_path(target, fd);
+  if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0) { int e = errno; close(fd); errno = e; return -1; }
+  close(fd);
+  fd = openat2_in_root(o->s[0], O_PATH);
+  if (fd < 0) return -1;
+  fd_path(target, fd);
+  int r = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(target), NULL);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return r;
+}
+
+static int do_pivot_root(void) {
+  if (fchdir(root_fd) < 0) return -1;
+  if (syscall(SYS_pivot_root, ".", ".") < 0) return -1;
+  /* the old root is stacked under the new one: make it private, then detach it */
+  if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) return -1;
+  if (umount2(".", MNT_DETACH) < 0) return -1;
+  if (chdir("/") < 0) return -1;
+  close(root_fd);
+  root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return root_fd < 0 ? -1 : 0;
+}
+
+static int do_move_root(void) {
+  if (fchdir(root_fd) < 0) return -1;
+  if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) return -1;
+  if (chroot(".") < 0) return -1;
+  if (chdir("/") < 0) return -1;
+  close(root_fd);
+  root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return root_fd < 0 ? -1 : 0;
+}
+
+static int do_write_file(struct op *o) {
+  int fd = open(o->s[0], O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int r = write_all(fd, o->s[1], o->sl[1]);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return r;
+}
+
+static int do_clone(struct op *o) {
+  struct clone_args_v0 args;
+  memset(&args, 0, sizeof args);
+  args.flags = o->i[0];
+  args.exit_signal = SIGCHLD;
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0) return -1;
+  if (pid == 0) return 0;
+  send_msg(MSG_PID, (int32_t)pid, 0, NULL);
+  _exit(0);
+}
+
+static int wait_byte(void) {
+  char b;
+  for (;;) {
+    ssize_t n = read(sync_fd, &b, 1);
+    if (n == 1) return 0;
+    if (n < 0 && errno == EINTR) continue;
+    _exit(1); /* tsrun went away: nothing left to report to */
+  }
+}
+
+static int do_capset(struct op *o) {
+  struct cap_header h = { LINUX_CAPABILITY_VERSION_3, 0 };
+  struct cap_data d[2];
+  for (int k = 0; k < 2; k++) {
+    d[k].effective = (uint32_t)(o->i[0] >> (32 * k));
+    d[k].permitted = (uint32_t)(o->i[1] >> (32 * k));
+    d[k].inheritable = (uint32_t)(o->i[2] >> (32 * k));
+  }
+  return (int)syscall(SYS_capset, &h, d);
+}
+
+static int do_capbset(struct op *o) {
+  uint64_t keep = o->i[0];
+  for (int cap = 0; cap < 64; cap++) {
+    if (keep & (1ULL << cap)) continue;
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0) break; /* past the last cap the kernel knows */
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return -1;
+  }
+  return 0;
+}
+
+static int do_ambient(struct op *o) {
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return -1;
+  for (int cap = 0; cap < 64; cap++)
+    if ((o->i[0] & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) return -1;
+  return 0;
+}
+
+static int split_blob(const char *blob, uint32_t len, uint64_t count, char **out, size_t max) {
+  if (count >= max) { errno = E2BIG; return -1; }
+  const char *p = blob, *end = blob + len;
+  for (uint64_t k = 0; k < count; k++) {
+    if (p > end) { errno = EINVAL; return -1; }
+    out[k] = (char *)p;
+    p += slen(p) + 1;
+  }
+  out[count] = NULL;
+  return 0;
+}
+
+static int is_executable(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+static void find_exec(int index, struct op *o) {
+  const char *name = o->s[0];
+  static char detail[4400];
+  size_t nlen = slen(name);
+  if (nlen + 1 > sizeof exec_path) fail(index, ENAMETOOLONG, "");
+  if (strchr(name, '/')) {
+    memcpy(exec_path, name, nlen + 1);
+    struct stat st;
+    if (stat(name, &st) < 0) fail(index, errno, "");
+    return;
+  }
+  const char *p = o->s[1];
+  while (1) {
+    const char *end = p;
+    while (*end && *end != ':') end++;
+    size_t dlen = (size_t)(end - p);
+    if (dlen == 0) { dlen = 1; p = "."; }
+    if (dlen + 1 + nlen + 1 <= sizeof exec_path) {
+      memcpy(exec_path, p, dlen);
+      exec_path[dlen] = '/';
+      memcpy(exec_path + dlen + 1, name, nlen + 1);
+      if (is_executable(exec_path)) return;
+    }
+    if (!*end) break;
+    p = end + 1;
+  }
+  detail[0] = 0;
+  fail(index, ENOENT, detail);
+}
+
+static int do_seccomp(struct op *o) {
+  struct sock_fprog_k prog = { (unsigned short)(o->sl[0] / 8), (void *)o->s[0] };
+  return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)o->i[0], &prog);
+}
+
+static void reset_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < 65; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sigaction(sig, &sa, NULL);
+  }
+  sigset_t all;
+  sigemptyset(&all);
+  sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static int parse_op(unsigned char **cursor, unsigned char *end, struct op *o) {
+  unsigned char *p = *cursor;
+  if (end - p < 8) return -1;
+  uint16_t code; uint32_t plen;
+  memcpy(&code, p, 2);
+  o->code = code; o->nints = p[2]; o->nstrs = p[3];
+  memcpy(&plen, p + 4, 4);
+  p += 8;
+  if ((size_t)(end - p) < plen || o->nints > WIRE_MAX_INTS || o->nstrs > WIRE_MAX_STRS) return -1;
+  unsigned char *opend = p + plen;
+  for (unsigned k = 0; k < o->nints; k++) {
+    if (opend - p < 8) return -1;
+    memcpy(&o->i[k], p, 8); p += 8;
+  }
+  for (unsigned k = o->nints; k < WIRE_MAX_INTS; k++) o->i[k] = 0;
+  for (unsigned k = 0; k < o->nstrs; k++) {
+    uint32_t l;
+    if (opend - p < 4) return -1;
+    memcpy(&l, p, 4); p += 4;
+    if ((size_t)(opend - p) < (size_t)l + 1 || p[l] != 0) return -1;
+    o->s[k] = (const char *)p; o->sl[k] = l;
+    p += l + 1;
+  }
+  for (unsigned k = o->nstrs; k < WIRE_MAX_STRS; k++) { o->s[k] = ""; o->sl[k] = 0; }
+  *cursor = opend;
+  return 0;
+}
+
+static int run_op(int index, struct op *o) {
+  switch (o->code) {
+  case OP_SETNS: {
+    int fd = open(o->s[0], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int r = setns(fd, (int)o->i[0]);
+    int e = errno; close(fd); errno = e;
+    return r;
+  }
+  case OP_UNSHARE: return unshare((int)o->i[0]);
+  case OP_WRITE_FILE: return do_write_file(o);
+  case OP_CLONE: return do_clone(o);
+  case OP_WAIT_GO: case OP_WAIT_ACK: return wait_byte();
+  case OP_MOUNT: return do_mount(o);
+  case OP_MKNOD_IN_ROOT: return do_mknod(o);
+  case OP_SYMLINK_IN_ROOT: return do_symlink(o);
+  case OP_MKDIR_IN_ROOT: {
+    int fd = mkdir_p_in_root(o->s[0], (unsigned)o->i[0]);
+    if (fd < 0) return -1;
+    close(fd);
+    return 0;
+  }
+  case OP_OPEN_ROOT:
+    if (root_fd >= 0) close(root_fd);
+    root_fd = open(o->s[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return root_fd < 0 ? -1 : 0;
+  case OP_PIVOT_ROOT: return do_pivot_root();
+  case OP_MOVE_ROOT: return do_move_root();
+  case OP_MASK_PATH: return do_mask(o);
+  case OP_READONLY_PATH: return do_readonly(o);
+  case OP_SETHOSTNAME: return sethostname(o->s[0], o->sl[0]);
+  case OP_SETDOMAINNAME: return setdomainname(o->s[0], o->sl[0]);
+  case OP_SETRLIMIT: {
+    struct rlimit rl = { (rlim_t)o->i[1], (rlim_t)o->i[2] };
+    return setrlimit((int)o->i[0], &rl);
+  }
+  case OP_CHDIR: return chdir(o->s[0]);
+  case OP_UMASK: umask((mode_t)o->i[0]); return 0;
+  case OP_SETGROUPS: return (int)syscall(SYS_setgroups, (size_t)(o->sl[0] / 4), (const gid_t *)o->s[0]);
+  case OP_SETRESGID: return (int)syscall(SYS_setresgid, (gid_t)o->i[0], (gid_t)o->i[0], (gid_t)o->i[0]);
+  case OP_SETRESUID: return (int)syscall(SYS_setresuid, (uid_t)o->i[0], (uid_t)o->i[0], (uid_t)o->i[0]);
+  case OP_CAPBSET: return do_capbset(o);
+  case OP_KEEPCAPS: return prctl(PR_SET_KEEPCAPS, (unsigned long)o->i[0], 0, 0, 0);
+  case OP_CAPSET: return do_capset(o);
+  case OP_AMBIENT: return do_ambient(o);
+  case OP_NO_NEW_PRIVS: return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  case OP_SECCOMP: return do_seccomp(o);
+  case OP_OPEN_FIFO:
+    fifo_fd = open(o->s[0], O_PATH | O_CLOEXEC);
+    return fifo_fd < 0 ? -1 : 0;
+  case OP_READY:
+    send_msg(MSG_READY, 0, 0, NULL);
+    close(sync_fd);
+    sync_fd = -1;
+    return 0;
+  case OP_REPORT:
+    send_msg(MSG_REPORT, (int32_t)o->i[0], 0, NULL);
+    return 0;
+  case OP_WAIT_FIFO: {
+    char p[64];
+    fd_path(p, fifo_fd);
+    int fd = open(p, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    if (write_all(fd, "0", 1) < 0) return -1;
+    close(fd);
+    close(fifo_fd);
+    fifo_fd = -1;
+    return 0;
+  }
+  case OP_FIND_EXEC: find_exec(index, o); return 0;
+  case OP_EXEC:
+    if (split_blob(o->s[0], o->sl[0], o->i[0], argv_buf, sizeof argv_buf / sizeof argv_buf[0]) < 0) return -1;
+    if (split_blob(o->s[1], o->sl[1], o->i[1], envp_buf, sizeof envp_buf / sizeof envp_buf[0]) < 0) return -1;
+    if (root_fd >= 0) close(root_fd);
+    execve(exec_path[0] ? exec_path : argv_buf[0], argv_buf, envp_buf);
+    return -1;
+  case OP_CLOSE_FDS: return (int)syscall(SYS_close_range, (unsigned)o->i[0], ~0U, CLOSE_RANGE_CLOEXEC);
+  case OP_SETSID: return setsid() < 0 ? -1 : 0;
+  default: errno = ENOSYS; return -1;
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return 2;
+  int fd = 0;
+  for (const char *p = argv[1]; *p; p++) {
+    if (*p < '0' || *p > '9') return 2;
+    fd = fd * 10 + (*p - '0');
+  }
+  sync_fd = fd;
+  reset_signals();
+  uint32_t hdr[4];
+  if (read_all(sync_fd, hdr, sizeof hdr) < 0) return 3;
+  if (hdr[0] != WIRE_MAGIC) fail(-1, EPROTO, "bad program magic");
+  if (hdr[1] != WIRE_VERSION) fail(-1, EPROTO, "unsupported program version");
+  if (hdr[3] > PROGRAM_MAX) fail(-1, E2BIG, "program too large");
+  if (read_all(sync_fd, program, hdr[3]) < 0) fail(-1, errno, "reading program");
+  unsigned char *cursor = program, *end = program + hdr[3];
+  struct op o;
+  for (int index = 0; index < (int)hdr[2]; index++) {
+    if (parse_op(&cursor, end, &o) < 0) fail(index, EPROTO, "malformed op");
+    if (run_op(index, &o) < 0) fail(index, errno, strerror(errno));
+  }
+  return 0;
+}

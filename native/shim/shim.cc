@@ -1,0 +1,391 @@
+// tsrun's N-API addon: the syscalls Node and Bun do not offer, nothing more.
+// src/syscalls is its only importer.
+#include <napi.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+// tsrun-init, embedded at build time (the assembler finds it through -Wa,-I native/out).
+__asm__(".section .rodata\n.balign 16\n.global tsrun_init_blob\ntsrun_init_blob:\n.incbin \"tsrun-init\"\n"
+        ".global tsrun_init_blob_end\ntsrun_init_blob_end:\n.previous\n");
+extern "C" const unsigned char tsrun_init_blob[];
+extern "C" const unsigned char tsrun_init_blob_end[];
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_execveat
+#define SYS_execveat 322
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+
+namespace {
+
+Napi::Value ThrowErrno(Napi::Env env, int err, const std::string &what) {
+  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  const char *name = strerrorname_np(err);
+  e.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+int init_memfd = -1;
+
+// A sealed memfd holding tsrun-init: executed with execveat, never writable from a container.
+int InitMemfd(int *err) {
+  if (init_memfd >= 0) return init_memfd;
+  int fd = (int)syscall(SYS_memfd_create, "tsrun-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd < 0 && errno == EINVAL) fd = (int)syscall(SYS_memfd_create, "tsrun-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) { *err = errno; return -1; }
+  const unsigned char *p = tsrun_init_blob;
+  size_t left = (size_t)(tsrun_init_blob_end - tsrun_init_blob);
+  while (left) {
+    ssize_t n = write(fd, p, left);
+    if (n < 0) { if (errno == EINTR) continue; *err = errno; close(fd); return -1; }
+    p += n; left -= (size_t)n;
+  }
+  int seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+  if (fcntl(fd, F_ADD_SEALS, seals | F_SEAL_EXEC) < 0 && fcntl(fd, F_ADD_SEALS, seals) < 0) {
+    *err = errno; close(fd); return -1;
+  }
+  init_memfd = fd;
+  return fd;
+}
+
+struct SpawnArgs {
+  int memfd;
+  int sock;
+  int first_free;  // 3 + preserved fds: the sync socket goes here
+  char fdarg[16];
+};
+
+char spawn_stack[64 * 1024] __attribute__((aligned(16)));
+
+// Runs in a CLONE_VM|CLONE_VFORK child: raw syscalls only, the parent is suspended.
+int SpawnChild(void *arg) {
+  SpawnArgs *a = static_cast<SpawnArgs *>(arg);
+  if (syscall(SYS_dup3, a->sock, a->first_free, 0) < 0) syscall(SYS_exit, 126);
+  for (int fd = 3; fd < a->first_free; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
+  syscall(SYS_close_range, a->first_free + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+  char name[] = "tsrun-init";
+  char *argv[] = {name, a->fdarg, nullptr};
+  char *envp[] = {nullptr};
+  syscall(SYS_execveat, a->memfd, "", argv, envp, AT_EMPTY_PATH);
+  syscall(SYS_exit, 127);
+  return 127;
+}
+
+// spawnInit(preservedFds) -> { pid, sock }: starts tsrun-init with our stdio, fds 3..3+n-1,
+// and the init end of a socketpair at fd 3+n. Returns tsrun's end of the socketpair.
+Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int preserved = info[0].As<Napi::Number>().Int32Value();
+  int err = 0;
+  int memfd = InitMemfd(&err);
+  if (memfd < 0) return ThrowErrno(env, err, "memfd for tsrun-init");
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return ThrowErrno(env, errno, "socketpair");
+  SpawnArgs a;
+  a.first_free = 3 + preserved;
+  // keep our helper fds clear of the numbers the child must own
+  int high = a.first_free + 1;
+  a.sock = fcntl(sv[1], F_DUPFD_CLOEXEC, high);
+  a.memfd = fcntl(memfd, F_DUPFD_CLOEXEC, high);
+  close(sv[1]);
+  if (a.sock < 0 || a.memfd < 0) {
+    int e = errno;
+    close(sv[0]);
+    if (a.sock >= 0) close(a.sock);
+    if (a.memfd >= 0) close(a.memfd);
+    return ThrowErrno(env, e, "dup");
+  }
+  int n = 0, v = a.first_free;
+  char digits[12];
+  do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+  for (int k = 0; k < n; k++) a.fdarg[k] = digits[n - 1 - k];
+  a.fdarg[n] = 0;
+
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int pid = clone(SpawnChild, spawn_stack + sizeof spawn_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+  int e = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  close(a.sock);
+  close(a.memfd);
+  if (pid < 0) { close(sv[0]); return ThrowErrno(env, e, "clone tsrun-init"); }
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("pid", pid);
+  r.Set("sock", sv[0]);
+  return r;
+}
+
+Napi::Value WriteAll(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Buffer<uint8_t> buf = info[1].As<Napi::Buffer<uint8_t>>();
+  const uint8_t *p = buf.Data();
+  size_t left = buf.Length();
+  while (left) {
+    ssize_t n = write(fd, p, left);
+    if (n < 0) { if (errno == EINTR) continue; return ThrowErrno(env, errno, "write"); }
+    p += n; left -= (size_t)n;
+  }
+  return env.Undefined();
+}
+
+// Reads exactly len bytes, waiting at most timeout_ms overall. Returns bytes read (short on EOF).
+ssize_t ReadFull(int fd, uint8_t *p, size_t len, int timeout_ms, int *err) {
+  size_t got = 0;
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  while (got < len) {
+    int wait = -1;
+    if (timeout_ms >= 0) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+      wait = timeout_ms - (int)elapsed;
+      if (wait <= 0) { *err = ETIMEDOUT; return -1; }
+    }
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int r = poll(&pfd, 1, wait);
+    if (r < 0) { if (errno == EINTR) continue; *err = errno; return -1; }
+    if (r == 0) continue;
+    ssize_t n = read(fd, p + got, len - got);
+    if (n < 0) { if (errno == EINTR || errno == EAGAIN) continue; *err = errno; return -1; }
+    if (n == 0) break;
+    got += (size_t)n;
+  }
+  return (ssize_t)got;
+}
+
+// readMsg(fd, timeoutMs) -> {type, a, b, detail} | null on EOF
+Napi::Value ReadMsg(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int timeout = info[1].As<Napi::Number>().Int32Value();
+  uint8_t hdr[16];
+  int err = 0;
+  ssize_t n = ReadFull(fd, hdr, 16, timeout, &err);
+  if (n < 0) return ThrowErrno(env, err, "reading from tsrun-init");
+  if (n < 16) return env.Null();
+  uint32_t type, dlen;
+  int32_t a, b;
+  memcpy(&type, hdr, 4); memcpy(&a, hdr + 4, 4); memcpy(&b, hdr + 8, 4); memcpy(&dlen, hdr + 12, 4);
+  std::string detail;
+  if (dlen) {
+    if (dlen > (1u << 20)) return ThrowErrno(env, EPROTO, "message from tsrun-init");
+    detail.resize(dlen);
+    n = ReadFull(fd, reinterpret_cast<uint8_t *>(&detail[0]), dlen, timeout, &err);
+    if (n < 0) return ThrowErrno(env, err, "reading from tsrun-init");
+    detail.resize((size_t)n);
+  }
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("type", type);
+  r.Set("a", a);
+  r.Set("b", b);
+  r.Set("detail", detail);
+  return r;
+}
+
+Napi::Value Close(const Napi::CallbackInfo &info) {
+  close(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Object StatusObject(Napi::Env env, int pid, int status) {
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("pid", pid);
+  if (pid > 0) {
+    if (WIFEXITED(status)) r.Set("code", WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) r.Set("signal", WTERMSIG(status));
+  }
+  return r;
+}
+
+// waitpid(pid, noHang) -> {pid, code?, signal?}; pid 0 when noHang and still running
+Napi::Value Waitpid(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  bool nohang = info.Length() > 1 && info[1].ToBoolean();
+  int status = 0;
+  int r;
+  do { r = waitpid(pid, &status, nohang ? WNOHANG : 0); } while (r < 0 && errno == EINTR);
+  if (r < 0) return ThrowErrno(env, errno, "waitpid");
+  return StatusObject(env, r, status);
+}
+
+class WaitWorker : public Napi::AsyncWorker {
+ public:
+  WaitWorker(Napi::Env env, int pid) : Napi::AsyncWorker(env), pid_(pid), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    do { result_ = waitpid(pid_, &status_, 0); } while (result_ < 0 && errno == EINTR);
+    err_ = result_ < 0 ? errno : 0;
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (result_ < 0) {
+      Napi::Error e = Napi::Error::New(env, std::string("waitpid: ") + strerror(err_));
+      e.Set("errno", Napi::Number::New(env, err_));
+      deferred_.Reject(e.Value());
+      return;
+    }
+    deferred_.Resolve(StatusObject(env, result_, status_));
+  }
+
+ private:
+  int pid_;
+  int status_ = 0;
+  int result_ = 0;
+  int err_ = 0;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value WaitpidAsync(const Napi::CallbackInfo &info) {
+  WaitWorker *w = new WaitWorker(info.Env(), info[0].As<Napi::Number>().Int32Value());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = (int)syscall(SYS_pidfd_open, info[0].As<Napi::Number>().Int32Value(), 0);
+  if (fd < 0) return ThrowErrno(env, errno, "pidfd_open");
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  if (syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0) < 0) return ThrowErrno(env, errno, "pidfd_send_signal");
+  return env.Undefined();
+}
+
+Napi::Value SetSubreaper(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (prctl(PR_SET_CHILD_SUBREAPER, info[0].ToBoolean() ? 1 : 0, 0, 0, 0) < 0) return ThrowErrno(env, errno, "prctl");
+  return env.Undefined();
+}
+
+// flock(fd, exclusive, wait) -> true when taken, false when busy (wait=false)
+Napi::Value Flock(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int op = info[1].ToBoolean() ? LOCK_EX : LOCK_SH;
+  if (!info[2].ToBoolean()) op |= LOCK_NB;
+  int r;
+  do { r = flock(fd, op); } while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+    return ThrowErrno(env, errno, "flock");
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  int mode = info[1].As<Napi::Number>().Int32Value();
+  if (mkfifo(path.c_str(), (mode_t)mode) < 0) return ThrowErrno(env, errno, "mkfifo " + path);
+  if (chmod(path.c_str(), (mode_t)mode) < 0) return ThrowErrno(env, errno, "chmod " + path);
+  return env.Undefined();
+}
+
+// fifoStart(path, pidfd, timeoutMs) -> "started" | "dead" | "empty" | "timeout"
+// Opens exec.fifo for reading, which releases the init blocked on it, and reads its byte.
+Napi::Value FifoStart(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  int pidfd = info[1].As<Napi::Number>().Int32Value();
+  int timeout = info[2].As<Napi::Number>().Int32Value();
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return ThrowErrno(env, errno, "open " + path);
+  const char *result = "timeout";
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    struct pollfd p[2] = {{fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (elapsed >= timeout) break;
+    int r = poll(p, 2, (int)(timeout - elapsed));
+    if (r < 0) { if (errno == EINTR) continue; int e = errno; close(fd); return ThrowErrno(env, e, "poll"); }
+    if (p[0].revents & (POLLIN | POLLHUP)) {
+      char b;
+      ssize_t n = read(fd, &b, 1);
+      if (n == 1) { result = "started"; break; }
+      if (n == 0) { result = "empty"; break; }
+      if (errno != EAGAIN && errno != EINTR) { result = "empty"; break; }
+    }
+    if (p[1].revents & POLLIN) {
+      char b;
+      result = read(fd, &b, 1) == 1 ? "started" : "dead";
+      break;
+    }
+  }
+  close(fd);
+  return Napi::String::New(env, result);
+}
+
+Napi::Value InitSize(const Napi::CallbackInfo &info) {
+  return Napi::Number::New(info.Env(), (double)(tsrun_init_blob_end - tsrun_init_blob));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawnInit", Napi::Function::New(env, SpawnInit));
+  exports.Set("writeAll", Napi::Function::New(env, WriteAll));
+  exports.Set("readMsg", Napi::Function::New(env, ReadMsg));
+  exports.Set("close", Napi::Function::New(env, Close));
+  exports.Set("waitpid", Napi::Function::New(env, Waitpid));
+  exports.Set("waitpidAsync", Napi::Function::New(env, WaitpidAsync));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
+  exports.Set("setSubreaper", Napi::Function::New(env, SetSubreaper));
+  exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
+  exports.Set("fifoStart", Napi::Function::New(env, FifoStart));
+  exports.Set("initSize", Napi::Function::New(env, InitSize));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tsrun, Init)

@@ -1,0 +1,81 @@
+/*
+ * The init program wire format, shared by the TypeScript encoder (src/plan/wire.ts)
+ * and tsrun-init. All integers are little-endian.
+ *
+ * program := header op*
+ * header  := u32 magic, u32 version, u32 op_count, u32 body_len   (body_len = bytes after header)
+ * op      := u16 code, u8 nints, u8 nstrs, u32 payload_len, u64 ints[nints], str[nstrs]
+ * str     := u32 len, len bytes, one NUL byte  (so C can use the bytes in place)
+ *
+ * Messages from init to tsrun (SOCK_STREAM):
+ * msg     := u32 type, i32 a, i32 b, u32 detail_len, detail bytes
+ * tsrun answers WAIT_GO with one byte.
+ *
+ * A test (test/unit/wire.test.ts) checks the TypeScript copy of these numbers against this file.
+ */
+#ifndef TSRUN_WIRE_H
+#define TSRUN_WIRE_H
+
+#define WIRE_MAGIC 0x50525354u /* "TSRP" */
+#define WIRE_VERSION 1u
+#define WIRE_MAX_INTS 16
+#define WIRE_MAX_STRS 8
+
+enum wire_op {
+  OP_SETNS = 1,          /* s0 path, i0 nstype */
+  OP_UNSHARE = 2,        /* i0 flags */
+  OP_WRITE_FILE = 3,     /* s0 path, s1 content */
+  OP_CLONE = 4,          /* i0 flags: parent reports the child pid and exits */
+  OP_WAIT_GO = 5,        /* wait for tsrun's go byte */
+  OP_MOUNT = 6,          /* s0 source, s1 target, s2 fstype, s3 data; i0 flags, i1 target mode,
+                            i2 propagation flags after mount, i3 remount flags (bind ro) */
+  OP_MKNOD_IN_ROOT = 7,  /* s0 path; i0 mode (type|perm), i1 major, i2 minor, i3 uid, i4 gid */
+  OP_SYMLINK_IN_ROOT = 8,/* s0 target, s1 link path */
+  OP_OPEN_ROOT = 9,      /* s0 path: the directory later ops resolve in */
+  OP_PIVOT_ROOT = 10,
+  OP_MOVE_ROOT = 11,     /* --no-pivot: MS_MOVE + chroot */
+  OP_MASK_PATH = 12,     /* s0 path */
+  OP_READONLY_PATH = 13, /* s0 path */
+  OP_SETHOSTNAME = 14,   /* s0 */
+  OP_SETDOMAINNAME = 15, /* s0 */
+  OP_SETRLIMIT = 16,     /* i0 resource, i1 soft, i2 hard */
+  OP_CHDIR = 17,         /* s0 */
+  OP_UMASK = 18,         /* i0 */
+  OP_SETGROUPS = 19,     /* s0 = u32 gids */
+  OP_SETRESGID = 20,     /* i0 */
+  OP_SETRESUID = 21,     /* i0 */
+  OP_CAPBSET = 22,       /* i0 low/i1 high: bounding set to keep */
+  OP_KEEPCAPS = 23,      /* i0 0|1 */
+  OP_CAPSET = 24,        /* i0 effective, i1 permitted, i2 inheritable (u64 masks) */
+  OP_AMBIENT = 25,       /* i0 mask */
+  OP_NO_NEW_PRIVS = 26,
+  OP_SECCOMP = 27,       /* s0 sock_filter array, i0 flags */
+  OP_OPEN_FIFO = 28,     /* s0 host path of exec.fifo */
+  OP_READY = 29,         /* report ready and close the sync socket */
+  OP_WAIT_FIFO = 30,     /* reopen the fifo write-only (blocks until start), write one byte */
+  OP_FIND_EXEC = 31,     /* s0 name, s1 PATH */
+  OP_EXEC = 32,          /* s0 argv (NUL separated), i0 argc, s1 env (NUL separated), i1 envc */
+  OP_CLOSE_FDS = 33,     /* i0 first fd to mark close-on-exec */
+  OP_SETSID = 34,
+  OP_MKDIR_IN_ROOT = 35, /* s0 path, i0 mode */
+  OP_REPORT = 36,        /* send MSG_REPORT with a = i0: a step marker for tsrun */
+  OP_WAIT_ACK = 37,      /* like WAIT_GO, between steps tsrun performs (hooks) */
+  OP_MAX = 38
+};
+
+/* target modes of OP_MOUNT */
+enum wire_target {
+  TARGET_HOST = 0,       /* s1 is a plain path */
+  TARGET_DIR = 1,        /* s1 is inside the root: create directories, never follow a symlink out */
+  TARGET_FILE = 2,       /* as DIR for the parents, then an empty file */
+  TARGET_EXISTING = 3    /* inside the root, must exist */
+};
+
+enum wire_msg {
+  MSG_PID = 1,    /* a = pid of the container init */
+  MSG_READY = 2,
+  MSG_ERROR = 3,  /* a = op index, b = errno, detail = text */
+  MSG_REPORT = 4  /* a = marker */
+};
+
+#endif

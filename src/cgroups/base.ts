@@ -1,0 +1,214 @@
+// Behaviour shared by the v1 and v2 drivers: process listing, signalling, removal.
+import { dirname } from "node:path";
+import type { Resources } from "../spec/types.js";
+import type { CgroupManager, FreezerState, SavedCgroup } from "./types.js";
+import type { CgroupStats } from "./stats.js";
+import {
+  CgroupError,
+  dirExists,
+  errnoText,
+  isPermission,
+  readCgroupFileIfExists,
+  readProcsRecursive,
+  removeCgroupTree,
+  sleepMs,
+  writeCgroupFile,
+} from "./fsutil.js";
+
+const SIGKILL = 9;
+
+export abstract class BaseManager implements CgroupManager {
+  protected paths: Record<string, string>;
+  readonly rootless: boolean;
+  abstract readonly mode: "v1" | "v2" | "hybrid";
+  protected abstract readonly driver: "v1" | "v2";
+
+  constructor(paths: Record<string, string>, rootless = false) {
+    this.paths = { ...paths };
+    this.rootless = rootless;
+  }
+
+  get saved(): SavedCgroup {
+    const s: SavedCgroup = { driver: this.driver, paths: { ...this.paths }, mode: this.mode };
+    if (this.rootless) s.rootless = true;
+    return s;
+  }
+
+  path(controller: string): string | undefined {
+    return this.paths[controller];
+  }
+
+  /** Every distinct directory, in a stable order. */
+  protected dirs(): string[] {
+    return [...new Set(Object.values(this.paths))];
+  }
+
+  /** The directory whose cgroup.procs defines "the container's processes". */
+  protected abstract primaryDir(): string | undefined;
+
+  abstract create(): void;
+  abstract set(resources: Resources): string[];
+  abstract freezerState(): FreezerState;
+  protected abstract setFreezer(state: "FROZEN" | "THAWED"): void;
+  abstract stats(): CgroupStats;
+  abstract oomKillCount(): number | undefined;
+
+  /** Fail like runc when the cgroup we are about to use already has processes in it. */
+  protected checkEmpty(): void {
+    const dir = this.primaryDir();
+    if (!dir) return;
+    const n = readProcsRecursive(dir).length;
+    if (n > 0) throw new CgroupError(`container's cgroup is not empty: ${n} process(es) found`);
+  }
+
+  /** Write pid into dir/cgroup.procs, retrying EINVAL (a task still in TASK_NEW cannot move yet). */
+  protected writeProc(dir: string, pid: number): void {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        writeCgroupFile(dir, "cgroup.procs", String(pid));
+        return;
+      } catch (e) {
+        if ((e as CgroupError).code === "EINVAL" && attempt < 5) {
+          sleepMs(30);
+          continue;
+        }
+        throw new CgroupError(`failed to add pid ${pid} to cgroup ${dir}: ${(e as Error).message}`, (e as CgroupError).code);
+      }
+    }
+  }
+
+  apply(pid: number): void {
+    if (!Number.isInteger(pid) || pid <= 0) throw new CgroupError(`invalid pid ${pid}`);
+    for (const dir of this.dirs()) {
+      try {
+        this.writeProc(dir, pid);
+      } catch (e) {
+        if (this.rootless && isPermission(e)) {
+          for (const [k, d] of Object.entries(this.paths)) if (d === dir) delete this.paths[k];
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  freeze(): void {
+    this.setFreezer("FROZEN");
+  }
+
+  thaw(): void {
+    this.setFreezer("THAWED");
+  }
+
+  isFrozen(): boolean {
+    return this.freezerState() === "FROZEN";
+  }
+
+  pids(): number[] {
+    const dir = this.primaryDir();
+    return dir ? readProcsRecursive(dir) : [];
+  }
+
+  /** Whether a freezer exists to stop the tasks while they are signalled. */
+  protected abstract canFreeze(): boolean;
+
+  /** v2 cgroup.kill (kernel 5.14+), only for SIGKILL. */
+  protected cgroupKill(): boolean {
+    return false;
+  }
+
+  killAll(signal: number): void {
+    if (signal === SIGKILL && this.cgroupKill()) {
+      this.waitEmpty(1000);
+      return;
+    }
+    // Freeze so nothing forks between listing and signalling, then restore the previous freezer
+    // state (SIGKILL always thaws, or the killed tasks could never exit).
+    let wasFrozen = false;
+    let froze = false;
+    if (this.canFreeze()) {
+      try {
+        wasFrozen = this.freezerState() !== "THAWED";
+        if (!wasFrozen) {
+          this.setFreezer("FROZEN");
+          froze = true;
+        }
+      } catch {
+        /* best effort: signal without freezing */
+      }
+    }
+    let firstErr: unknown;
+    try {
+      for (const pid of this.pids()) {
+        try {
+          process.kill(pid, signal);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === "ESRCH") continue;
+          firstErr ??= e;
+        }
+      }
+    } finally {
+      if (froze || (wasFrozen && signal === SIGKILL)) {
+        try {
+          this.setFreezer("THAWED");
+        } catch {
+          /* best effort */
+        }
+      }
+    }
+    if (firstErr) throw new CgroupError(`failed to signal processes in the container's cgroup: ${errnoText(firstErr)}`, (firstErr as NodeJS.ErrnoException).code);
+  }
+
+  /** Wait (bounded) until no process is left in the cgroup; returns whether it is empty. */
+  waitEmpty(timeoutMs: number): boolean {
+    const deadline = Date.now() + timeoutMs;
+    let delay = 2;
+    for (;;) {
+      if (this.pids().length === 0) return true;
+      if (Date.now() >= deadline) return false;
+      sleepMs(delay);
+      delay = Math.min(delay * 2, 50);
+    }
+  }
+
+  destroy(): void {
+    const errors: string[] = [];
+    // Deepest directories first across hierarchies does not matter; within one, removeCgroupTree does it.
+    for (const dir of this.dirs()) {
+      try {
+        removeCgroupTree(dir);
+      } catch (e) {
+        if (this.rootless && isPermission(e)) continue;
+        errors.push((e as Error).message);
+      }
+    }
+    if (errors.length) throw new CgroupError(errors.join("; "));
+  }
+
+  exists(): boolean {
+    const dir = this.primaryDir();
+    return dir !== undefined && dirExists(dir);
+  }
+
+  /** Poll a predicate until true or timeout. */
+  protected waitFor(pred: () => boolean, timeoutMs: number, onRetry?: (i: number) => void): boolean {
+    const deadline = Date.now() + timeoutMs;
+    let delay = 1;
+    for (let i = 1; ; i++) {
+      if (pred()) return true;
+      if (Date.now() >= deadline) return false;
+      onRetry?.(i);
+      sleepMs(delay);
+      delay = Math.min(delay * 2, 10);
+    }
+  }
+
+  /** Parent directory helper used by drivers. */
+  protected static parentOf(dir: string): string {
+    return dirname(dir);
+  }
+
+  protected static readIfExists(dir: string, file: string): string | undefined {
+    return readCgroupFileIfExists(dir, file);
+  }
+}

@@ -1,0 +1,15 @@
+// Every subcommand tsrun offers, one module each.
+import type { CommandModule } from "yargs";
+import type { Args } from "./args.js";
+import { createCommand } from "./commands/create.js";
+import { deleteCommand } from "./commands/delete.js";
+import { killCommand } from "./commands/kill.js";
+import { listCommand } from "./commands/list.js";
+import { planCommand } from "./commands/plan.js";
+import { runCommand } from "./commands/run.js";
+import { startCommand } from "./commands/start.js";
+import { stateCommand } from "./commands/state.js";
+
+export const commands: CommandModule<object, Args>[] = [
+  createCommand, startCommand, runCommand, stateCommand, killCommand, deleteCommand, listCommand, planCommand,
+];

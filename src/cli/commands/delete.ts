@@ -1,0 +1,15 @@
+import type { CommandModule } from "yargs";
+import { deleteContainer } from "../../lifecycle/delete.js";
+import { bool, exactArgs, type Args } from "../args.js";
+import { setupGlobals } from "../globals.js";
+
+export const deleteCommand: CommandModule<object, Args> = {
+  command: "delete",
+  describe: "delete any resources held by the container often used with detached container",
+  builder: (y) => y.options({ force: { alias: "f", type: "boolean", describe: "forcibly deletes the container if it is still running (uses SIGKILL)" } }) as never,
+  handler: (argv) => {
+    setupGlobals(argv);
+    const [id] = exactArgs(argv, "delete", 1);
+    deleteContainer(argv.root, id, bool(argv.force));
+  },
+};

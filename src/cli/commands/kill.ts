@@ -1,0 +1,16 @@
+import type { CommandModule } from "yargs";
+import { killContainer } from "../../lifecycle/kill.js";
+import { parseSignal } from "../../lifecycle/signals.js";
+import { bool, rangeArgs, type Args } from "../args.js";
+import { setupGlobals } from "../globals.js";
+
+export const killCommand: CommandModule<object, Args> = {
+  command: "kill",
+  describe: "kill sends the specified signal (default: SIGTERM) to the container's init process",
+  builder: (y) => y.options({ all: { alias: "a", type: "boolean", describe: "send the specified signal to all processes inside the container" } }) as never,
+  handler: (argv) => {
+    setupGlobals(argv);
+    const [id, sig] = rangeArgs(argv, "kill", 1, 2);
+    killContainer(argv.root, id, parseSignal(sig ?? "SIGTERM"), bool(argv.all));
+  },
+};

@@ -1,0 +1,24 @@
+import { isAbsolute, resolve } from "node:path";
+import type { CommandModule } from "yargs";
+import { statKind } from "../../lifecycle/create.js";
+import { compile } from "../../plan/compile.js";
+import { formatProgram } from "../../plan/format.js";
+import { loadBundleConfig } from "../../spec/load.js";
+import { exactArgs, str, type Args } from "../args.js";
+import { setupGlobals } from "../globals.js";
+
+export const planCommand: CommandModule<object, Args> = {
+  command: "plan",
+  describe: "print the init program a bundle compiles to, one op a line with its origin (changes nothing)",
+  builder: (y) => y.options({ bundle: { alias: "b", type: "string", default: ".", describe: "path to the root of the bundle directory" } }) as never,
+  handler: (argv) => {
+    setupGlobals(argv);
+    exactArgs(argv, "plan", 0);
+    const bundle = resolve(str(argv.bundle) ?? ".");
+    const { spec } = loadBundleConfig(bundle);
+    const rootPath = spec.root?.path ?? "rootfs";
+    const rootfs = isAbsolute(rootPath) ? rootPath : resolve(bundle, rootPath);
+    const program = compile(spec, { bundle, rootfs, fifoPath: "<root>/<id>/exec.fifo" }, { statKind });
+    process.stdout.write(formatProgram(program));
+  },
+};

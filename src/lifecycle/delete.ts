@@ -1,0 +1,46 @@
+import { constants } from "node:os";
+import { containerDirExists, lockContainer, readState, removeContainerDir } from "../state/store.js";
+import { checkId, loadContainer, type Container } from "./container.js";
+import { waitGone } from "./create.js";
+import { RuntimeError } from "./errors.js";
+import { signalContainer } from "./kill.js";
+
+export function deleteContainer(root: string, id: string, force: boolean): void {
+  checkId(id);
+  if (!readState(root, id)) {
+    // a stray directory (e.g. a crashed create) is removed either way
+    if (containerDirExists(root, id)) removeContainerDir(root, id);
+    if (force) return;
+    throw new RuntimeError("container does not exist");
+  }
+  const c = loadContainer(root, id);
+  const release = lockContainer(root, id);
+  try {
+    const status = c.status();
+    if ((status === "running" || status === "paused") && !force)
+      throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
+    if (status !== "stopped") {
+      try {
+        signalContainer(c, constants.signals.SIGKILL, false);
+      } catch (e) {
+        if (!(e instanceof RuntimeError)) throw e; // already gone
+      }
+      if (status === "paused") c.cgroup()?.thaw();
+      waitGone(c.state.initPid, 10_000);
+      if (c.status() !== "stopped") throw new RuntimeError("container init still running");
+    }
+    destroy(c);
+  } finally {
+    release();
+  }
+}
+
+function destroy(c: Container): void {
+  const cgroup = c.cgroup();
+  if (cgroup) {
+    // without a pid namespace, processes can outlive the init
+    if (!c.state.pidNamespace) cgroup.killAll(constants.signals.SIGKILL);
+    cgroup.destroy();
+  }
+  removeContainerDir(c.root, c.state.id);
+}

@@ -1,0 +1,288 @@
+// Compiles a validated Spec into the init program tsrun-init executes. Pure: every fact about the
+// host comes in through `host`, so the whole translation is testable without root.
+import type { Mount, Spec } from "../spec/types.js";
+import {
+  CAPABILITIES, CLONE, DEFAULT_PATH, MS, NAMESPACE_FLAG, RLIMITS, S_IFBLK, S_IFCHR, S_IFIFO,
+} from "./constants.js";
+import { parseMountOptions, propagationFlag } from "./mount-options.js";
+import { MountTarget, type Op, type Program } from "./ops.js";
+
+export interface HostFacts {
+  /** What a host path is, for bind mount sources and devices. */
+  statKind(path: string): "dir" | "file" | "missing";
+  /** Container cgroup directory per hierarchy name, for a "cgroup" mount (v1: controller -> dir). */
+  cgroupPaths?: Record<string, string>;
+  cgroupV2?: boolean;
+}
+
+export interface PlanOptions {
+  bundle: string;
+  rootfs: string;
+  /** exec.fifo the init blocks on until `start`; absent when the process should run at once. */
+  fifoPath?: string;
+  noPivot?: boolean;
+  /** fds 3.. the container inherits (LISTEN_FDS + --preserve-fds). */
+  preservedFds?: number;
+  /** Extra environment entries appended to process.env (LISTEN_FDS...). */
+  extraEnv?: string[];
+}
+
+/** A marker the init reports (OP_REPORT) where tsrun has work to do mid-program. */
+export const Step = { MAPS_AND_CGROUP: 1 } as const;
+
+const DEFAULT_DEVICES = [
+  { path: "/dev/null", major: 1, minor: 3 },
+  { path: "/dev/zero", major: 1, minor: 5 },
+  { path: "/dev/full", major: 1, minor: 7 },
+  { path: "/dev/random", major: 1, minor: 8 },
+  { path: "/dev/urandom", major: 1, minor: 9 },
+  { path: "/dev/tty", major: 5, minor: 0 },
+];
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+export function u64(n: number): bigint {
+  if (n >= 18446744073709551615) return MAX_U64;
+  if (n < 0) return MAX_U64;
+  return BigInt(Math.floor(n));
+}
+
+export function capMask(names: readonly string[] | undefined): bigint {
+  let mask = 0n;
+  for (const name of names ?? []) {
+    const bit = CAPABILITIES.indexOf(name as (typeof CAPABILITIES)[number]);
+    if (bit >= 0) mask |= 1n << BigInt(bit);
+  }
+  return mask;
+}
+
+function nsFlags(spec: Spec): number {
+  let flags = 0;
+  for (const ns of spec.linux?.namespaces ?? []) if (!ns.path) flags |= NAMESPACE_FLAG[ns.type] ?? 0;
+  return flags;
+}
+
+export function createsNamespace(spec: Spec, type: string): boolean {
+  return (spec.linux?.namespaces ?? []).some((ns) => ns.type === type && !ns.path);
+}
+
+export function hasNamespace(spec: Spec, type: string): boolean {
+  return (spec.linux?.namespaces ?? []).some((ns) => ns.type === type);
+}
+
+export function compile(spec: Spec, opts: PlanOptions, host: HostFacts): Program {
+  const ops: Op[] = [];
+  const warnings: string[] = [];
+  const add = (op: Op) => ops.push(op);
+  const process = spec.process;
+  if (!process) throw new Error("config.json has no process");
+  const flags = nsFlags(spec);
+  const newUser = (flags & CLONE.NEWUSER) !== 0;
+  const newMount = (flags & CLONE.NEWNS) !== 0;
+
+  // --- stage 0: in tsrun's namespaces
+  if (opts.fifoPath) add({ op: "OPEN_FIFO", strs: [opts.fifoPath], origin: "exec.fifo", what: `open ${opts.fifoPath}` });
+  const joins = (spec.linux?.namespaces ?? []).map((ns, i) => ({ ns, i })).filter(({ ns }) => ns.path);
+  joins.sort((a, b) => Number(b.ns.type === "user") - Number(a.ns.type === "user"));
+  for (const { ns, i } of joins)
+    add({ op: "SETNS", strs: [ns.path!], ints: [NAMESPACE_FLAG[ns.type]], origin: `linux.namespaces[${i}]`, what: `join ${ns.type} namespace ${ns.path}` });
+  if (flags & CLONE.NEWTIME) {
+    const origin = "linux.timeOffsets";
+    add({ op: "UNSHARE", ints: [CLONE.NEWTIME], origin: "linux.namespaces (time)", what: "create time namespace" });
+    const offsets = Object.entries(spec.linux?.timeOffsets ?? {})
+      .map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join("");
+    if (offsets) add({ op: "WRITE_FILE", strs: ["/proc/self/timens_offsets", offsets], origin, what: "set time offsets" });
+  }
+  const cloneFlags = flags & ~CLONE.NEWTIME & ~CLONE.NEWCGROUP;
+  add({ op: "CLONE", ints: [cloneFlags], origin: "linux.namespaces", what: "create namespaces" });
+
+  // --- stage 1: the container init
+  add({ op: "WAIT_GO", origin: "runtime", what: "wait for uid/gid maps and cgroup" });
+  if (newUser) {
+    add({ op: "SETRESGID", ints: [0], origin: "linux.gidMappings", what: "become root gid in the user namespace" });
+    add({ op: "SETRESUID", ints: [0], origin: "linux.uidMappings", what: "become root in the user namespace" });
+  }
+  if (flags & CLONE.NEWCGROUP)
+    add({ op: "UNSHARE", ints: [CLONE.NEWCGROUP], origin: "linux.namespaces (cgroup)", what: "create cgroup namespace" });
+  add({ op: "SETSID", origin: "runtime", what: "create a session" });
+  if (process.oomScoreAdj !== undefined)
+    add({ op: "WRITE_FILE", strs: ["/proc/self/oom_score_adj", String(process.oomScoreAdj)], origin: "process.oomScoreAdj", what: "set oom_score_adj" });
+
+  if (newMount) compileRootfs(spec, opts, host, newUser, add);
+  else add({ op: "OPEN_ROOT", strs: ["/"], origin: "root", what: "open /" });
+
+  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
+    add({ op: "WRITE_FILE", strs: [`/proc/sys/${key.replace(/\./g, "/")}`, value], origin: `linux.sysctl["${key}"]`, what: `set sysctl ${key}` });
+  if (spec.hostname !== undefined)
+    add({ op: "SETHOSTNAME", strs: [spec.hostname], origin: "hostname", what: `set hostname ${JSON.stringify(spec.hostname)}` });
+  if (spec.domainname !== undefined)
+    add({ op: "SETDOMAINNAME", strs: [spec.domainname], origin: "domainname", what: `set domainname ${JSON.stringify(spec.domainname)}` });
+  (process.rlimits ?? []).forEach((r, i) =>
+    add({ op: "SETRLIMIT", ints: [RLIMITS[r.type], u64(r.soft), u64(r.hard)], origin: `process.rlimits[${i}]`, what: `set ${r.type} to ${r.soft}:${r.hard}` }));
+  add({ op: "CHDIR", strs: [process.cwd], origin: "process.cwd", what: `change directory to ${process.cwd}` });
+
+  const env = [...(process.env ?? []), ...(opts.extraEnv ?? [])];
+  const pathVar = env.filter((e) => e.startsWith("PATH=")).pop()?.slice(5) ?? DEFAULT_PATH;
+  const args = process.args ?? [];
+  add({ op: "FIND_EXEC", strs: [args[0], pathVar], origin: "process.args[0]", what: `find ${JSON.stringify(args[0])}` });
+
+  compileUser(spec, add);
+
+  add({ op: "READY", origin: "runtime", what: "report ready" });
+  if (opts.fifoPath) add({ op: "WAIT_FIFO", origin: "exec.fifo", what: "wait for start" });
+  add({ op: "CLOSE_FDS", ints: [3 + (opts.preservedFds ?? 0)], origin: "runtime", what: "close inherited fds" });
+  add({
+    op: "EXEC",
+    strs: [nulJoin(args), nulJoin(env)],
+    ints: [args.length, env.length],
+    origin: "process.args",
+    what: `exec ${JSON.stringify(args[0])}`,
+  });
+  return { ops, warnings };
+}
+
+function nulJoin(list: readonly string[]): Buffer {
+  return Buffer.concat(list.map((s) => Buffer.from(s + "\0")));
+}
+
+function compileUser(spec: Spec, add: (op: Op) => void): void {
+  const process = spec.process!;
+  const caps = process.capabilities;
+  const user = process.user;
+  add({ op: "CAPBSET", ints: [capMask(caps?.bounding)], origin: "process.capabilities.bounding", what: "drop bounding capabilities" });
+  add({ op: "KEEPCAPS", ints: [1], origin: "process.user", what: "keep capabilities across the uid change" });
+  const gids = Buffer.alloc(4 * (user.additionalGids?.length ?? 0));
+  (user.additionalGids ?? []).forEach((g, i) => gids.writeUInt32LE(g, i * 4));
+  add({ op: "SETGROUPS", strs: [gids], origin: "process.user.additionalGids", what: "set supplementary groups" });
+  add({ op: "SETRESGID", ints: [user.gid], origin: "process.user.gid", what: `set gid ${user.gid}` });
+  add({ op: "SETRESUID", ints: [user.uid], origin: "process.user.uid", what: `set uid ${user.uid}` });
+  add({ op: "KEEPCAPS", ints: [0], origin: "process.user", what: "stop keeping capabilities" });
+  add({
+    op: "CAPSET",
+    ints: [capMask(caps?.effective), capMask(caps?.permitted), capMask(caps?.inheritable)],
+    origin: "process.capabilities",
+    what: "set capabilities",
+  });
+  if (caps?.ambient?.length) {
+    // the kernel raises an ambient capability only when it is permitted and inheritable too
+    const raisable = capMask(caps.ambient) & capMask(caps.permitted) & capMask(caps.inheritable);
+    if (raisable) add({ op: "AMBIENT", ints: [raisable], origin: "process.capabilities.ambient", what: "raise ambient capabilities" });
+  }
+  add({ op: "UMASK", ints: [user.umask ?? 0o022], origin: "process.user.umask", what: "set umask" });
+  if (process.noNewPrivileges) add({ op: "NO_NEW_PRIVS", origin: "process.noNewPrivileges", what: "set no_new_privs" });
+}
+
+function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: boolean, add: (op: Op) => void): void {
+  const rootProp = spec.linux?.rootfsPropagation ? propagationFlag(spec.linux.rootfsPropagation) : undefined;
+  add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [MS.REC | (rootProp ?? MS.SLAVE), MountTarget.HOST], origin: "linux.rootfsPropagation", what: "set propagation of /" });
+  add({ op: "MOUNT", strs: [opts.rootfs, opts.rootfs, "", ""], ints: [MS.BIND | MS.REC, MountTarget.HOST], origin: "root.path", what: `bind ${opts.rootfs} onto itself` });
+  add({ op: "OPEN_ROOT", strs: [opts.rootfs], origin: "root.path", what: `open ${opts.rootfs}` });
+
+  const mounts = spec.mounts ?? [];
+  let devBound = false;
+  let devpts = false;
+  mounts.forEach((m, i) => {
+    if (m.destination.replace(/\/+$/, "") === "/dev" && parseMountOptions(m.options).bind) devBound = true;
+    if (m.type === "devpts" && m.destination.replace(/\/+$/, "") === "/dev/pts") devpts = true;
+    for (const op of compileMount(m, i, opts, host)) add(op);
+  });
+
+  if (!devBound) {
+    const devices = [
+      ...DEFAULT_DEVICES.map((d) => ({ ...d, type: "c", fileMode: 0o666, uid: 0, gid: 0, origin: "default devices" })),
+      ...(spec.linux?.devices ?? []).map((d, i) => ({ ...d, origin: `linux.devices[${i}]` })),
+    ];
+    for (const d of devices) {
+      const typeBits = d.type === "b" ? S_IFBLK : d.type === "p" ? S_IFIFO : S_IFCHR;
+      if (newUser) {
+        add({ op: "MOUNT", strs: [d.path, d.path, "", ""], ints: [MS.BIND, MountTarget.FILE], origin: d.origin, what: `bind host ${d.path}` });
+      } else {
+        add({
+          op: "MKNOD_IN_ROOT",
+          strs: [d.path],
+          ints: [typeBits | ((d.fileMode ?? 0o666) & 0o7777), d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0],
+          origin: d.origin,
+          what: `mknod ${d.path}`,
+        });
+      }
+    }
+    const links: [string, string][] = [
+      ["/proc/self/fd", "/dev/fd"],
+      ["/proc/self/fd/0", "/dev/stdin"],
+      ["/proc/self/fd/1", "/dev/stdout"],
+      ["/proc/self/fd/2", "/dev/stderr"],
+    ];
+    if (host.statKind("/proc/kcore") !== "missing") links.push(["/proc/kcore", "/dev/core"]);
+    if (devpts) links.push(["pts/ptmx", "/dev/ptmx"]);
+    for (const [target, link] of links)
+      add({ op: "SYMLINK_IN_ROOT", strs: [target, link], origin: "default devices", what: `symlink ${link} -> ${target}` });
+  }
+
+  if (opts.noPivot) add({ op: "MOVE_ROOT", origin: "--no-pivot", what: "move the rootfs to / and chroot" });
+  else add({ op: "PIVOT_ROOT", origin: "root.path", what: `pivot_root to ${opts.rootfs}` });
+  if (rootProp !== undefined)
+    add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [rootProp, MountTarget.HOST], origin: "linux.rootfsPropagation", what: `make / ${spec.linux!.rootfsPropagation}` });
+
+  (spec.linux?.maskedPaths ?? []).forEach((p, i) =>
+    add({ op: "MASK_PATH", strs: [p], origin: `linux.maskedPaths[${i}]`, what: `mask ${p}` }));
+  (spec.linux?.readonlyPaths ?? []).forEach((p, i) =>
+    add({ op: "READONLY_PATH", strs: [p], origin: `linux.readonlyPaths[${i}]`, what: `make ${p} read-only` }));
+  if (spec.root?.readonly)
+    add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [0, MountTarget.HOST, 0, MS.RDONLY], origin: "root.readonly", what: "remount / read-only" });
+}
+
+function compileMount(m: Mount, i: number, opts: PlanOptions, host: HostFacts): Op[] {
+  const origin = `mounts[${i}]`;
+  const parsed = parseMountOptions(m.options);
+  const type = m.type ?? "";
+  if (parsed.bind || type === "bind") {
+    const source = resolveSource(m.source ?? "", opts.bundle);
+    const kind = host.statKind(source);
+    const target = kind === "dir" ? MountTarget.DIR : MountTarget.FILE;
+    const remount = parsed.flags & ~MS.REMOUNT;
+    return [{
+      op: "MOUNT",
+      strs: [source, m.destination, "", ""],
+      ints: [MS.BIND | (parsed.recursive ? MS.REC : 0), target, parsed.propagation, remount],
+      origin,
+      what: `bind ${source} on ${m.destination}`,
+    }];
+  }
+  if (type === "cgroup" && !host.cgroupV2) return compileCgroupV1Mount(m, origin, parsed.flags, host);
+  return [{
+    op: "MOUNT",
+    strs: [m.source ?? type, m.destination, type, parsed.data.join(",")],
+    ints: [parsed.flags, MountTarget.DIR, parsed.propagation, 0],
+    origin,
+    what: `mount ${type || m.source} on ${m.destination}`,
+  }];
+}
+
+/** cgroup v1: a tmpfs with the container's own directory of each hierarchy bound into it. */
+function compileCgroupV1Mount(m: Mount, origin: string, flags: number, host: HostFacts): Op[] {
+  const ops: Op[] = [{
+    op: "MOUNT",
+    strs: ["tmpfs", m.destination, "tmpfs", "mode=755"],
+    ints: [MS.NOSUID | MS.NODEV | MS.NOEXEC, MountTarget.DIR, 0, 0],
+    origin,
+    what: `mount tmpfs on ${m.destination}`,
+  }];
+  for (const [name, dir] of Object.entries(host.cgroupPaths ?? {})) {
+    const dest = `${m.destination.replace(/\/+$/, "")}/${name}`;
+    ops.push({
+      op: "MOUNT",
+      strs: [dir, dest, "", ""],
+      ints: [MS.BIND, MountTarget.DIR, 0, (flags & MS.RDONLY) | MS.NOSUID | MS.NODEV | MS.NOEXEC],
+      origin,
+      what: `bind cgroup ${name} on ${dest}`,
+    });
+  }
+  if (flags & MS.RDONLY)
+    ops.push({ op: "MOUNT", strs: ["", m.destination, "", ""], ints: [0, MountTarget.EXISTING, 0, MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC], origin, what: `remount ${m.destination} read-only` });
+  return ops;
+}
+
+function resolveSource(source: string, bundle: string): string {
+  if (source.startsWith("/")) return source;
+  return `${bundle.replace(/\/+$/, "")}/${source}`;
+}

@@ -1,0 +1,99 @@
+// The state directory: <root>/<id>/{state.json, exec.fifo, lock}. Writes are atomic (temp + rename).
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { SavedCgroup } from "../cgroups/types.js";
+import { native } from "../syscalls/native.js";
+
+export const DEFAULT_ROOT = "/run/tsrun";
+
+/** What tsrun keeps about a container between commands. */
+export interface StoredState {
+  ociVersion: string;
+  id: string;
+  initPid: number;
+  /** Start time of the init from /proc/<pid>/stat: guards against pid reuse. */
+  initStartTime: string;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  annotations?: Record<string, string>;
+  cgroup?: SavedCgroup;
+  /** The container has its own pid namespace (SIGKILL then reaches every process). */
+  pidNamespace: boolean;
+  /** Namespace files of the init, for exec: type -> path the container joined, when not new. */
+  namespaces: { type: string; path?: string }[];
+  hooks?: unknown;
+  rootless: boolean;
+}
+
+export function containerDir(root: string, id: string): string {
+  return join(root, id);
+}
+
+export function fifoPath(root: string, id: string): string {
+  return join(root, id, "exec.fifo");
+}
+
+export function readState(root: string, id: string): StoredState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(root, id, "state.json"), "utf8");
+  } catch {
+    return undefined;
+  }
+  return JSON.parse(text) as StoredState;
+}
+
+export function writeState(root: string, state: StoredState): void {
+  const dir = containerDir(root, state.id);
+  const tmp = join(dir, `.state.json.${process.pid}`);
+  writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
+  renameSync(tmp, join(dir, "state.json"));
+}
+
+export function listIds(root: string): string[] {
+  try {
+    return readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+}
+
+export function ensureRoot(root: string): void {
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+}
+
+/** Creates <root>/<id>; false when it already exists. */
+export function createContainerDir(root: string, id: string): boolean {
+  try {
+    mkdirSync(containerDir(root, id), { mode: 0o700 });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  }
+}
+
+export function removeContainerDir(root: string, id: string): void {
+  rmSync(containerDir(root, id), { recursive: true, force: true });
+}
+
+export function containerDirExists(root: string, id: string): boolean {
+  return existsSync(containerDir(root, id));
+}
+
+/** Exclusive per-container lock held until release (or process exit). */
+export function lockContainer(root: string, id: string): () => void {
+  const fd = openSync(join(root, id, "lock"), "a", 0o600);
+  native.flock(fd, true, true);
+  return () => closeSync(fd);
+}
+
+/** Writes a pid file the way runc does: no newline, temp file in the same directory, then rename. */
+export function writePidFile(path: string, pid: number): void {
+  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+  const tmp = join(dir, `.${path.slice(path.lastIndexOf("/") + 1)}`);
+  writeFileSync(tmp, String(pid), { flag: "w", mode: 0o666 });
+  renameSync(tmp, path);
+}

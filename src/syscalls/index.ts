@@ -1,0 +1,40 @@
+// Typed wrappers over the addon and the few /proc reads every command needs.
+import { readFileSync } from "node:fs";
+import { native, type InitMessage, type WaitStatus } from "./native.js";
+
+export type { InitMessage, WaitStatus };
+export { native };
+
+/** Error with the errno code the addon attached ("EPERM", ...). */
+export interface ErrnoError extends Error {
+  code?: string;
+  errno?: number;
+}
+
+/** Fields of /proc/<pid>/stat we rely on: state letter and start time (field 22). */
+export function procStat(pid: number): { state: string; startTime: string } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "latin1");
+  } catch {
+    return undefined;
+  }
+  // comm may contain spaces and parentheses: fields start after the last ')'
+  const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return { state: rest[0], startTime: rest[19] };
+}
+
+/** Signal a process through a pidfd, so a recycled pid can never be hit. */
+export function signalPid(pid: number, signal: number, expectedStartTime?: string): void {
+  const fd = native.pidfdOpen(pid);
+  try {
+    if (expectedStartTime !== undefined && procStat(pid)?.startTime !== expectedStartTime) {
+      const err: ErrnoError = new Error("no such process");
+      err.code = "ESRCH";
+      throw err;
+    }
+    native.pidfdSendSignal(fd, signal);
+  } finally {
+    native.close(fd);
+  }
+}

@@ -1,0 +1,47 @@
+// The only importer of the native addon. Bun embeds it into dist/tsrun at compile time.
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface WaitStatus {
+  pid: number;
+  code?: number;
+  signal?: number;
+}
+
+export interface InitMessage {
+  type: number;
+  a: number;
+  b: number;
+  detail: string;
+}
+
+interface Addon {
+  spawnInit(preservedFds: number): { pid: number; sock: number };
+  writeAll(fd: number, data: Buffer): void;
+  readMsg(fd: number, timeoutMs: number): InitMessage | null;
+  close(fd: number): void;
+  waitpid(pid: number, noHang?: boolean): WaitStatus;
+  waitpidAsync(pid: number): Promise<WaitStatus>;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  setSubreaper(on: boolean): void;
+  flock(fd: number, exclusive: boolean, wait: boolean): boolean;
+  mkfifo(path: string, mode: number): void;
+  fifoStart(path: string, pidfd: number, timeoutMs: number): "started" | "dead" | "empty" | "timeout";
+  initSize(): number;
+}
+
+const require = createRequire(import.meta.url);
+
+function load(): Addon {
+  try {
+    // the source tree, and dist/tsrun where Bun embeds the file named here
+    return require("../../build/Release/tsrun.node");
+  } catch {
+    // dist/cli.js under Node
+    return require(join(dirname(fileURLToPath(import.meta.url)), "../build/Release/tsrun.node"));
+  }
+}
+
+export const native: Addon = load();
