@@ -1,5 +1,4 @@
-import { statSync } from "node:fs";
-import { userInfo } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import type { ContainerState } from "../spec/types.js";
 import { containerDir, listIds } from "../state/store.js";
 import { loadContainer, specState } from "./container.js";
@@ -17,15 +16,18 @@ export function listContainers(root: string, onSkip: (id: string, err: Error) =>
   return out;
 }
 
+/** The user owning the state directory, as runc prints it: the name from /etc/passwd, else #uid. */
 function ownerName(dir: string): string {
   const uid = statSync(dir).uid;
   try {
-    const me = userInfo();
-    if (me.uid === uid) return me.username;
+    for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+      const f = line.split(":");
+      if (f.length > 2 && Number(f[2]) === uid && f[2] !== "") return f[0];
+    }
   } catch {
-    // no passwd entry
+    // no passwd database
   }
-  return uid === 0 ? "root" : `#${uid}`;
+  return `#${uid}`;
 }
 
 /** Go's text/tabwriter with runc's settings (minwidth 12, padding 3, spaces); the last cell is not padded. */

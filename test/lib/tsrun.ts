@@ -13,10 +13,24 @@ export interface Result {
   stderr: string;
 }
 
+/** The message of a runc-style log line on stderr (`time=... level=error msg="..."`), or stderr as is. */
+export function message(stderr: string): string {
+  return stderr
+    .trim()
+    .split("\n")
+    .map((l) => {
+      const m = /level=\w+ msg=("(?:[^"\\]|\\.)*")/.exec(l);
+      return m ? JSON.parse(m[1]) : l;
+    })
+    .join("\n");
+}
+
 export class Runtime {
   readonly root: string;
+  private readonly scratch: string;
   constructor() {
     this.root = mkdtempSync(join(tmpdir(), "tsrun-root-"));
+    this.scratch = mkdtempSync(join(tmpdir(), "tsrun-out-"));
   }
 
   /** Runs tsrun and waits for it and everything holding its stdout (use for run/state/...). */
@@ -27,18 +41,18 @@ export class Runtime {
       timeout: opts.timeout ?? 30_000,
       encoding: "utf8",
     });
-    return { code: r.status ?? 128 + (r.signal ? 9 : 0), stdout: r.stdout, stderr: r.stderr };
+    return { code: r.status ?? 128 + (r.signal ? 9 : 0), stdout: r.stdout, stderr: message(r.stderr) };
   }
 
   /** Runs tsrun with stdio on files, for commands that leave a container holding them (create). */
   detached(args: string[], name = "out"): Result & { outFile: string } {
-    const outFile = join(this.root, `..${name}.${process.pid}.${Date.now()}.stdout`);
+    const outFile = join(this.scratch, `${name}.${Date.now()}.${Math.random()}.stdout`);
     const errFile = outFile.replace(/stdout$/, "stderr");
     const out = openSync(outFile, "w");
     const err = openSync(errFile, "w");
     try {
       const r = spawnSync(TSRUN, ["--root", this.root, ...args], { stdio: ["ignore", out, err], timeout: 30_000 });
-      return { code: r.status ?? 1, stdout: readFileSync(outFile, "utf8"), stderr: readFileSync(errFile, "utf8"), outFile };
+      return { code: r.status ?? 1, stdout: readFileSync(outFile, "utf8"), stderr: message(readFileSync(errFile, "utf8")), outFile };
     } finally {
       closeSync(out);
       closeSync(err);
@@ -58,6 +72,7 @@ export class Runtime {
   cleanup(): void {
     for (const id of this.containers()) this.run(["delete", "--force", id]);
     rmSync(this.root, { recursive: true, force: true });
+    rmSync(this.scratch, { recursive: true, force: true });
   }
 }
 
