@@ -17,6 +17,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -438,6 +440,51 @@ static int do_seccomp(struct op *o) {
   return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)o->i[0], &prog);
 }
 
+/* A pty from the container's devpts; its master goes to whoever listens on sock_fd (runc's protocol:
+ * one message, one SCM_RIGHTS fd, the master's path as payload). The slave becomes our stdio. */
+static int do_console(struct op *o) {
+  int sock = (int)o->i[0];
+  int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return -1;
+  int unlock = 0, ptn = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &ptn) < 0) return -1;
+  char slave_path[32] = "/dev/pts/";
+  char digits[12]; int n = 0;
+  unsigned v = (unsigned)ptn;
+  do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+  char *p = slave_path + 9;
+  while (n) *p++ = digits[--n];
+  *p = 0;
+  int slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) return -1;
+  if (o->i[1] && o->i[2]) {
+    struct winsize ws = { (unsigned short)o->i[1], (unsigned short)o->i[2], 0, 0 };
+    if (ioctl(slave, TIOCSWINSZ, &ws) < 0) return -1;
+  }
+  static const char name[] = "/dev/pts/ptmx";
+  struct iovec iov = { (void *)name, sizeof name - 1 };
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof(int));
+  if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) return -1;
+  close(master);
+  close(sock);
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(slave, fd) < 0) return -1;
+  close(slave);
+  return ioctl(0, TIOCSCTTY, 0);
+}
+
 static void reset_signals(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -557,6 +604,8 @@ static int run_op(int index, struct op *o) {
     return -1;
   case OP_CLOSE_FDS: return (int)syscall(SYS_close_range, (unsigned)o->i[0], ~0U, CLOSE_RANGE_CLOEXEC);
   case OP_SETSID: return setsid() < 0 ? -1 : 0;
+  case OP_SETNS_FD: return setns((int)o->i[0], (int)o->i[1]);
+  case OP_CONSOLE: return do_console(o);
   default: errno = ENOSYS; return -1;
   }
 }

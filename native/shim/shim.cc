@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,6 +89,8 @@ struct SpawnArgs {
   int memfd;
   int sock;
   int first_free;  // 3 + preserved fds: the sync socket goes here
+  int nextra;
+  int extra[8];    // placed at first_free+1...
   char fdarg[16];
 };
 
@@ -97,8 +100,10 @@ char spawn_stack[64 * 1024] __attribute__((aligned(16)));
 int SpawnChild(void *arg) {
   SpawnArgs *a = static_cast<SpawnArgs *>(arg);
   if (syscall(SYS_dup3, a->sock, a->first_free, 0) < 0) syscall(SYS_exit, 126);
+  for (int k = 0; k < a->nextra; k++)
+    if (syscall(SYS_dup3, a->extra[k], a->first_free + 1 + k, 0) < 0) syscall(SYS_exit, 126);
   for (int fd = 3; fd < a->first_free; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
-  syscall(SYS_close_range, a->first_free + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+  syscall(SYS_close_range, a->first_free + 1 + a->nextra, ~0U, CLOSE_RANGE_CLOEXEC);
   char name[] = "tsrun-init";
   char *argv[] = {name, a->fdarg, nullptr};
   char *envp[] = {nullptr};
@@ -107,11 +112,16 @@ int SpawnChild(void *arg) {
   return 127;
 }
 
-// spawnInit(preservedFds) -> { pid, sock }: starts tsrun-init with our stdio, fds 3..3+n-1,
-// and the init end of a socketpair at fd 3+n. Returns tsrun's end of the socketpair.
+// spawnInit(preservedFds, extraFds) -> { pid, sock }: starts tsrun-init with our stdio, fds
+// 3..3+n-1, the init end of a socketpair at fd 3+n, and extraFds at 3+n+1... (tsrun's end returned).
 Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int preserved = info[0].As<Napi::Number>().Int32Value();
+  std::vector<int> extra_in;
+  if (info.Length() > 1 && info[1].IsArray()) {
+    Napi::Array arr = info[1].As<Napi::Array>();
+    for (uint32_t k = 0; k < arr.Length() && k < 8; k++) extra_in.push_back(arr.Get(k).As<Napi::Number>().Int32Value());
+  }
   int err = 0;
   int memfd = InitMemfd(&err);
   if (memfd < 0) return ThrowErrno(env, err, "memfd for tsrun-init");
@@ -119,16 +129,23 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return ThrowErrno(env, errno, "socketpair");
   SpawnArgs a;
   a.first_free = 3 + preserved;
+  a.nextra = (int)extra_in.size();
   // keep our helper fds clear of the numbers the child must own
-  int high = a.first_free + 1;
+  int high = a.first_free + 1 + a.nextra;
   a.sock = fcntl(sv[1], F_DUPFD_CLOEXEC, high);
   a.memfd = fcntl(memfd, F_DUPFD_CLOEXEC, high);
+  bool dup_failed = false;
+  for (int k = 0; k < a.nextra; k++) {
+    a.extra[k] = fcntl(extra_in[k], F_DUPFD_CLOEXEC, high);
+    if (a.extra[k] < 0) dup_failed = true;
+  }
   close(sv[1]);
-  if (a.sock < 0 || a.memfd < 0) {
+  if (a.sock < 0 || a.memfd < 0 || dup_failed) {
     int e = errno;
     close(sv[0]);
     if (a.sock >= 0) close(a.sock);
     if (a.memfd >= 0) close(a.memfd);
+    for (int k = 0; k < a.nextra; k++) if (a.extra[k] >= 0) close(a.extra[k]);
     return ThrowErrno(env, e, "dup");
   }
   int n = 0, v = a.first_free;
@@ -145,6 +162,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   close(a.sock);
   close(a.memfd);
+  for (int k = 0; k < a.nextra; k++) close(a.extra[k]);
   if (pid < 0) { close(sv[0]); return ThrowErrno(env, e, "clone tsrun-init"); }
   Napi::Object r = Napi::Object::New(env);
   r.Set("pid", pid);
@@ -365,6 +383,48 @@ Napi::Value FifoStart(const Napi::CallbackInfo &info) {
   return Napi::String::New(env, result);
 }
 
+// unixConnect(path) -> fd: a connected AF_UNIX stream socket (console and pidfd sockets)
+Napi::Value UnixConnect(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return ThrowErrno(env, ENAMETOOLONG, "connect " + path);
+  memcpy(addr.sun_path, path.c_str(), path.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ThrowErrno(env, errno, "socket");
+  if (connect(fd, reinterpret_cast<struct sockaddr *>(&addr), sizeof addr) < 0) {
+    int e = errno;
+    close(fd);
+    return ThrowErrno(env, e, "connect " + path);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// recvFd(sock) -> fd received with SCM_RIGHTS (tests and the foreground terminal use it)
+Napi::Value RecvFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  char data[4096];
+  struct iovec iov = {data, sizeof data};
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  ssize_t n;
+  do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+  if (n < 0) return ThrowErrno(env, errno, "recvmsg");
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return ThrowErrno(env, EPROTO, "recvmsg: no fd");
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return Napi::Number::New(env, fd);
+}
+
 Napi::Value InitSize(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), (double)(tsrun_init_blob_end - tsrun_init_blob));
 }
@@ -383,6 +443,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("fifoStart", Napi::Function::New(env, FifoStart));
   exports.Set("initSize", Napi::Function::New(env, InitSize));
+  exports.Set("unixConnect", Napi::Function::New(env, UnixConnect));
+  exports.Set("recvFd", Napi::Function::New(env, RecvFd));
   return exports;
 }
 

@@ -60,7 +60,10 @@ enum wire_op {
   OP_MKDIR_IN_ROOT = 35, /* s0 path, i0 mode */
   OP_REPORT = 36,        /* send MSG_REPORT with a = i0: a step marker for tsrun */
   OP_WAIT_ACK = 37,      /* like WAIT_GO, between steps tsrun performs (hooks) */
-  OP_MAX = 38
+  OP_SETNS_FD = 38,      /* i0 fd (a pidfd or namespace fd tsrun passed), i1 CLONE_NEW* flags */
+  OP_CONSOLE = 39,       /* i0 socket fd to send the pty master on, i1 rows, i2 cols: make a pty in the
+                            container's devpts, send its master, make the slave our stdio and ctty */
+  OP_MAX = 40
 };
 
 /* target modes of OP_MOUNT */

@@ -119,6 +119,12 @@ export abstract class BaseManager implements CgroupManager {
 
   killAll(signal: number): void {
     if (signal === SIGKILL && this.cgroupKill()) {
+      // cgroup.kill reaches frozen tasks too; thaw anyway so the cgroup is not left paused.
+      try {
+        if (this.freezerState() !== "THAWED") this.setFreezer("THAWED");
+      } catch {
+        /* best effort */
+      }
       this.waitEmpty(1000);
       return;
     }

@@ -197,6 +197,10 @@ export class V1Manager extends BaseManager {
           const peak = readCgroupFileIfExists(dir, "memory.max_usage_in_bytes");
           throw new CgroupError(`unable to set ${what} to ${v} (current usage: ${usage}, peak usage: ${peak})`, "EBUSY");
         }
+        if ((e as CgroupError).code === "EINVAL" && file === "memory.limit_in_bytes" && hasSwapFile && swap === 0) {
+          const memsw = readCgroupFileIfExists(dir, "memory.memsw.limit_in_bytes");
+          throw new CgroupError(`unable to set memory limit to ${v}: it exceeds the current memory+swap limit ${memsw}; set linux.resources.memory.swap as well`, "EINVAL");
+        }
         throw e;
       }
     };

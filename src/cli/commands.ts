@@ -3,6 +3,7 @@ import type { CommandModule } from "yargs";
 import type { Args } from "./args.js";
 import { createCommand } from "./commands/create.js";
 import { deleteCommand } from "./commands/delete.js";
+import { execCommand } from "./commands/exec.js";
 import { killCommand } from "./commands/kill.js";
 import { listCommand } from "./commands/list.js";
 import { planCommand } from "./commands/plan.js";
@@ -11,5 +12,5 @@ import { startCommand } from "./commands/start.js";
 import { stateCommand } from "./commands/state.js";
 
 export const commands: CommandModule<object, Args>[] = [
-  createCommand, startCommand, runCommand, stateCommand, killCommand, deleteCommand, listCommand, planCommand,
+  createCommand, startCommand, runCommand, execCommand, stateCommand, killCommand, deleteCommand, listCommand, planCommand,
 ];

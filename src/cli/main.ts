@@ -6,6 +6,7 @@ import type { GlobalArgs } from "./globals.js";
 import { RuntimeError } from "../lifecycle/errors.js";
 import { SpecError } from "../spec/problems.js";
 import { VERSION_TEXT } from "./version.js";
+import { splitTrailing } from "./trailing.js";
 
 export function buildParser(argv: string[]): Argv {
   let y = yargs(argv)
@@ -55,6 +56,7 @@ export async function main(args: string[]): Promise<number> {
     }
   }
   let exitCode = 0;
+  args = splitTrailing(args);
   try {
     await buildParser(args)
       .fail((msg, err) => {

@@ -1,20 +1,19 @@
 // create: validate the bundle, compile the init program, start tsrun-init and drive it to ready.
 // Any failure undoes everything made so far (cgroup, state directory, the half-started init).
-import { constants as osConstants } from "node:os";
 import { statSync, writeFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { cgroupManagerFor, containerDeviceRules } from "../cgroups/index.js";
 import type { CgroupManager } from "../cgroups/types.js";
 import { compile, createsNamespace, hasNamespace, type HostFacts } from "../plan/compile.js";
-import { MsgType, type Program } from "../plan/ops.js";
-import { encodeProgram } from "../plan/wire.js";
 import { loadBundleConfig } from "../spec/load.js";
 import type { Spec } from "../spec/types.js";
 import {
   createContainerDir, ensureRoot, fifoPath, lockContainer, removeContainerDir, writePidFile, writeState,
   type StoredState,
 } from "../state/store.js";
-import { native, procStat, signalPid } from "../syscalls/index.js";
+import { native, procStat } from "../syscalls/index.js";
+import { driveInit, Undo } from "./init-process.js";
+import { checkConsole, openConsoleSocket } from "./console.js";
 import { checkId } from "./container.js";
 import { RuntimeError } from "./errors.js";
 import { debugStep, warn } from "./log.js";
@@ -33,6 +32,9 @@ export interface CreateOptions {
   waitForStart: boolean;
   /** Become the subreaper first so the init is our child (foreground run). */
   subreaper?: boolean;
+  consoleSocket?: string;
+  /** create, or run --detach: tsrun returns while the container runs. */
+  detached: boolean;
 }
 
 export interface Created {
@@ -40,7 +42,6 @@ export interface Created {
   pid: number;
 }
 
-const INIT_TIMEOUT_MS = 60_000;
 
 export function createContainer(opts: CreateOptions): Created {
   checkId(opts.id);
@@ -51,6 +52,7 @@ export function createContainer(opts: CreateOptions): Created {
   debugStep("config loaded");
   if (!spec.process) throw new RuntimeError("config.json: /process: is required to create a container");
   if (!spec.root) throw new RuntimeError("config.json: /root: is required to create a container");
+  checkConsole(!!spec.process.terminal, opts.detached, opts.consoleSocket);
   const rootfs = isAbsolute(spec.root.path) ? spec.root.path : resolve(bundle, spec.root.path);
   if (statKind(rootfs) !== "dir") throw new RuntimeError(`config.json: /root/path: rootfs ${rootfs} does not exist or is not a directory`);
 
@@ -92,6 +94,12 @@ export function createContainer(opts: CreateOptions): Created {
       cgroupPaths: cgroupMountPaths(cgroup),
       cgroupV2: cgroup.saved.driver === "v2",
     };
+    const extraFds: number[] = [];
+    if (opts.consoleSocket) {
+      const sock = openConsoleSocket(opts.consoleSocket);
+      undo.push(() => native.close(sock));
+      extraFds.push(sock);
+    }
     const program = compile(spec, {
       bundle,
       rootfs,
@@ -99,12 +107,16 @@ export function createContainer(opts: CreateOptions): Created {
       noPivot: opts.noPivot,
       preservedFds,
       extraEnv: listenFds ? [`LISTEN_FDS=${listenFds}`, "LISTEN_PID=1"] : [],
+      consoleFd: extraFds.length ? 3 + preservedFds + 1 : undefined,
     }, host);
     for (const w of program.warnings ?? []) warn(w);
     debugStep("program compiled");
 
     if (opts.subreaper) native.setSubreaper(true);
-    const pid = runInit(program, preservedFds, spec, cgroup, undo);
+    const pid = driveInit(program, { preservedFds, extraFds }, undo, (initPid) => {
+      if (createsNamespace(spec, "user")) writeIdMaps(initPid, spec);
+      cgroup.apply(initPid);
+    });
     debugStep("init ready");
 
     const stat = procStat(pid);
@@ -120,6 +132,7 @@ export function createContainer(opts: CreateOptions): Created {
       cgroup: cgroup.saved,
       pidNamespace: hasNamespace(spec, "pid"),
       namespaces: (spec.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: n.path })),
+      process: spec.process,
       rootless: !!opts.rootless,
     };
     writeState(opts.root, state);
@@ -130,78 +143,6 @@ export function createContainer(opts: CreateOptions): Created {
     undo.run();
     throw e;
   }
-}
-
-/** Starts tsrun-init, feeds it the program and answers it until it is ready. Returns the init pid. */
-function runInit(program: Program, preservedFds: number, spec: Spec, cgroup: CgroupManager, undo: Undo): number {
-  const { pid: stage0, sock } = native.spawnInit(preservedFds);
-  let initPid = 0;
-  let sockOpen = true;
-  const closeSock = () => {
-    if (sockOpen) native.close(sock);
-    sockOpen = false;
-  };
-  undo.push(() => {
-    closeSock();
-    if (initPid > 0) {
-      try {
-        signalPid(initPid, osConstants.signals.SIGKILL);
-      } catch {
-        // already gone
-      }
-      waitGone(initPid);
-    }
-  });
-  try {
-    native.writeAll(sock, encodeProgram(program));
-    const first = expectMessage(sock, program);
-    if (first.type !== MsgType.PID) throw new RuntimeError("tsrun-init: protocol error: expected the container pid");
-    initPid = first.a;
-  } finally {
-    native.waitpid(stage0);
-  }
-  if (createsNamespace(spec, "user")) writeIdMaps(initPid, spec);
-  cgroup.apply(initPid);
-  native.writeAll(sock, Buffer.from("G"));
-  const ready = expectMessage(sock, program);
-  if (ready.type !== MsgType.READY) throw new RuntimeError("tsrun-init: protocol error: expected ready");
-  closeSock();
-  return initPid;
-}
-
-function expectMessage(sock: number, program: Program) {
-  const msg = native.readMsg(sock, INIT_TIMEOUT_MS);
-  if (!msg) throw new RuntimeError("container init exited before it was ready");
-  if (msg.type === MsgType.ERROR) throw new RuntimeError(describeInitError(program, msg.a, msg.b, msg.detail));
-  return msg;
-}
-
-export function describeInitError(program: Program, index: number, errno: number, detail: string): string {
-  const op = program.ops[index];
-  if (!op) return `tsrun-init: ${detail || errnoText(errno)}`;
-  if (op.op === "FIND_EXEC") {
-    const name = String(op.strs?.[0] ?? "");
-    if (name.includes("/")) return `exec: ${JSON.stringify(name)}: stat ${name}: ${errnoText(errno)}`;
-    return `exec: ${JSON.stringify(name)}: executable file not found in $PATH`;
-  }
-  return `${op.origin}: ${op.what}: ${errnoText(errno)}`;
-}
-
-const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
-const ERRNO_TEXT: Record<string, string> = {
-  EPERM: "operation not permitted", ENOENT: "no such file or directory", EACCES: "permission denied",
-  EINVAL: "invalid argument", EEXIST: "file exists", ENOTDIR: "not a directory", EISDIR: "is a directory",
-  EBUSY: "device or resource busy", ENOSPC: "no space left on device", EROFS: "read-only file system",
-  ELOOP: "too many levels of symbolic links", EXDEV: "invalid cross-device link", ENODEV: "no such device",
-  ENOMEM: "cannot allocate memory", ENOSYS: "function not implemented", ENAMETOOLONG: "file name too long",
-  E2BIG: "argument list too long", ENOEXEC: "exec format error", EOVERFLOW: "value too large for defined data type",
-  ESRCH: "no such process", EBADF: "bad file descriptor", EPROTO: "protocol error", EAGAIN: "resource temporarily unavailable",
-};
-
-export function errnoText(errno: number): string {
-  const name = ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
-  const text = ERRNO_TEXT[name];
-  return text ? `${text} (${name})` : name;
 }
 
 function writeIdMaps(pid: number, spec: Spec): void {
@@ -240,16 +181,6 @@ export function statKind(path: string): "dir" | "file" | "missing" {
   }
 }
 
-/** Waits (briefly) until a killed pid is gone, so its cgroup can be removed. */
-export function waitGone(pid: number, timeoutMs = 2000): void {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const st = procStat(pid);
-    if (!st || st.state === "Z" || st.state === "X") return;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-  }
-}
-
 export function nowRfc3339Nano(): string {
   const ns = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
   const ms = Number(ns / 1_000_000n);
@@ -258,19 +189,3 @@ export function nowRfc3339Nano(): string {
   return iso.slice(0, 19) + (frac ? "." + frac : "") + "Z";
 }
 
-/** Cleanup actions run in reverse order when create fails. */
-class Undo {
-  private actions: (() => void)[] = [];
-  push(action: () => void): void {
-    this.actions.push(action);
-  }
-  run(): void {
-    for (const action of this.actions.reverse()) {
-      try {
-        action();
-      } catch {
-        // keep undoing the rest
-      }
-    }
-  }
-}

@@ -1,7 +1,7 @@
 import { constants } from "node:os";
 import { containerDirExists, lockContainer, readState, removeContainerDir } from "../state/store.js";
 import { checkId, loadContainer, type Container } from "./container.js";
-import { waitGone } from "./create.js";
+import { waitGone } from "./init-process.js";
 import { RuntimeError } from "./errors.js";
 import { signalContainer } from "./kill.js";
 

@@ -1,6 +1,6 @@
 // Compiles a validated Spec into the init program tsrun-init executes. Pure: every fact about the
 // host comes in through `host`, so the whole translation is testable without root.
-import type { Mount, Spec } from "../spec/types.js";
+import type { Mount, Process, Spec } from "../spec/types.js";
 import {
   CAPABILITIES, CLONE, DEFAULT_PATH, MS, NAMESPACE_FLAG, RLIMITS, S_IFBLK, S_IFCHR, S_IFIFO,
 } from "./constants.js";
@@ -25,6 +25,7 @@ export interface PlanOptions {
   preservedFds?: number;
   /** Extra environment entries appended to process.env (LISTEN_FDS...). */
   extraEnv?: string[];
+  consoleFd?: number;
 }
 
 /** A marker the init reports (OP_REPORT) where tsrun has work to do mid-program. */
@@ -117,16 +118,37 @@ export function compile(spec: Spec, opts: PlanOptions, host: HostFacts): Program
     add({ op: "SETHOSTNAME", strs: [spec.hostname], origin: "hostname", what: `set hostname ${JSON.stringify(spec.hostname)}` });
   if (spec.domainname !== undefined)
     add({ op: "SETDOMAINNAME", strs: [spec.domainname], origin: "domainname", what: `set domainname ${JSON.stringify(spec.domainname)}` });
+  compileProcess(process, "process", { ...opts, consoleFd: opts.consoleFd }, add);
+  return { ops, warnings };
+}
+
+export interface ProcessOptions {
+  fifoPath?: string;
+  preservedFds?: number;
+  extraEnv?: string[];
+  /** fd (in the init) of the console socket to send a pty master on, when process.terminal. */
+  consoleFd?: number;
+}
+
+/** The part every process shares, container init or exec: limits, cwd, user, caps, then execve. */
+export function compileProcess(process: Process, base: string, opts: ProcessOptions, add: (op: Op) => void): void {
+  if (opts.consoleFd !== undefined)
+    add({
+      op: "CONSOLE",
+      ints: [opts.consoleFd, process.consoleSize?.height ?? 0, process.consoleSize?.width ?? 0],
+      origin: `${base}.terminal`,
+      what: "create the terminal and send it to the console socket",
+    });
   (process.rlimits ?? []).forEach((r, i) =>
-    add({ op: "SETRLIMIT", ints: [RLIMITS[r.type], u64(r.soft), u64(r.hard)], origin: `process.rlimits[${i}]`, what: `set ${r.type} to ${r.soft}:${r.hard}` }));
-  add({ op: "CHDIR", strs: [process.cwd], origin: "process.cwd", what: `change directory to ${process.cwd}` });
+    add({ op: "SETRLIMIT", ints: [RLIMITS[r.type], u64(r.soft), u64(r.hard)], origin: `${base}.rlimits[${i}]`, what: `set ${r.type} to ${r.soft}:${r.hard}` }));
+  add({ op: "CHDIR", strs: [process.cwd], origin: `${base}.cwd`, what: `change directory to ${process.cwd}` });
 
   const env = [...(process.env ?? []), ...(opts.extraEnv ?? [])];
   const pathVar = env.filter((e) => e.startsWith("PATH=")).pop()?.slice(5) ?? DEFAULT_PATH;
   const args = process.args ?? [];
-  add({ op: "FIND_EXEC", strs: [args[0], pathVar], origin: "process.args[0]", what: `find ${JSON.stringify(args[0])}` });
+  add({ op: "FIND_EXEC", strs: [args[0], pathVar], origin: `${base}.args[0]`, what: `find ${JSON.stringify(args[0])}` });
 
-  compileUser(spec, add);
+  compileUser(process, base, add);
 
   add({ op: "READY", origin: "runtime", what: "report ready" });
   if (opts.fifoPath) add({ op: "WAIT_FIFO", origin: "exec.fifo", what: "wait for start" });
@@ -135,41 +157,39 @@ export function compile(spec: Spec, opts: PlanOptions, host: HostFacts): Program
     op: "EXEC",
     strs: [nulJoin(args), nulJoin(env)],
     ints: [args.length, env.length],
-    origin: "process.args",
+    origin: `${base}.args`,
     what: `exec ${JSON.stringify(args[0])}`,
   });
-  return { ops, warnings };
 }
 
 function nulJoin(list: readonly string[]): Buffer {
   return Buffer.concat(list.map((s) => Buffer.from(s + "\0")));
 }
 
-function compileUser(spec: Spec, add: (op: Op) => void): void {
-  const process = spec.process!;
+function compileUser(process: Process, base: string, add: (op: Op) => void): void {
   const caps = process.capabilities;
   const user = process.user;
-  add({ op: "CAPBSET", ints: [capMask(caps?.bounding)], origin: "process.capabilities.bounding", what: "drop bounding capabilities" });
-  add({ op: "KEEPCAPS", ints: [1], origin: "process.user", what: "keep capabilities across the uid change" });
+  add({ op: "CAPBSET", ints: [capMask(caps?.bounding)], origin: `${base}.capabilities.bounding`, what: "drop bounding capabilities" });
+  add({ op: "KEEPCAPS", ints: [1], origin: `${base}.user`, what: "keep capabilities across the uid change" });
   const gids = Buffer.alloc(4 * (user.additionalGids?.length ?? 0));
   (user.additionalGids ?? []).forEach((g, i) => gids.writeUInt32LE(g, i * 4));
-  add({ op: "SETGROUPS", strs: [gids], origin: "process.user.additionalGids", what: "set supplementary groups" });
-  add({ op: "SETRESGID", ints: [user.gid], origin: "process.user.gid", what: `set gid ${user.gid}` });
-  add({ op: "SETRESUID", ints: [user.uid], origin: "process.user.uid", what: `set uid ${user.uid}` });
-  add({ op: "KEEPCAPS", ints: [0], origin: "process.user", what: "stop keeping capabilities" });
+  add({ op: "SETGROUPS", strs: [gids], origin: `${base}.user.additionalGids`, what: "set supplementary groups" });
+  add({ op: "SETRESGID", ints: [user.gid], origin: `${base}.user.gid`, what: `set gid ${user.gid}` });
+  add({ op: "SETRESUID", ints: [user.uid], origin: `${base}.user.uid`, what: `set uid ${user.uid}` });
+  add({ op: "KEEPCAPS", ints: [0], origin: `${base}.user`, what: "stop keeping capabilities" });
   add({
     op: "CAPSET",
     ints: [capMask(caps?.effective), capMask(caps?.permitted), capMask(caps?.inheritable)],
-    origin: "process.capabilities",
+    origin: `${base}.capabilities`,
     what: "set capabilities",
   });
   if (caps?.ambient?.length) {
     // the kernel raises an ambient capability only when it is permitted and inheritable too
     const raisable = capMask(caps.ambient) & capMask(caps.permitted) & capMask(caps.inheritable);
-    if (raisable) add({ op: "AMBIENT", ints: [raisable], origin: "process.capabilities.ambient", what: "raise ambient capabilities" });
+    if (raisable) add({ op: "AMBIENT", ints: [raisable], origin: `${base}.capabilities.ambient`, what: "raise ambient capabilities" });
   }
-  add({ op: "UMASK", ints: [user.umask ?? 0o022], origin: "process.user.umask", what: "set umask" });
-  if (process.noNewPrivileges) add({ op: "NO_NEW_PRIVS", origin: "process.noNewPrivileges", what: "set no_new_privs" });
+  add({ op: "UMASK", ints: [user.umask ?? 0o022], origin: `${base}.user.umask`, what: "set umask" });
+  if (process.noNewPrivileges) add({ op: "NO_NEW_PRIVS", origin: `${base}.noNewPrivileges`, what: "set no_new_privs" });
 }
 
 function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: boolean, add: (op: Op) => void): void {

@@ -39,6 +39,8 @@ export const OpCode = {
   MKDIR_IN_ROOT: 35,
   REPORT: 36,
   WAIT_ACK: 37,
+  SETNS_FD: 38,
+  CONSOLE: 39,
 } as const;
 export type OpName = keyof typeof OpCode;
 

@@ -57,6 +57,8 @@ export function jsonWarnings(text: string, file: string): Problem[] {
   return out;
 }
 
+const MAX_POINTER_DEPTH = 64;
+
 const enum Ctx {
   Object,
   Array,
@@ -93,7 +95,13 @@ export function scanJson(text: string): ScanResult {
     // Recompute line/column for positions behind the cursor on the same line only.
     return { offset: at, line, column: at - lineStart + 1 };
   };
-  const here = (): string => (stack.length === 0 ? "" : `${stack[stack.length - 1].pointer}/${escapePointer(stack[stack.length - 1].child)}`);
+  // Pointers stop growing past MAX_POINTER_DEPTH levels (they then name an ancestor), so a
+  // pathologically deep document cannot produce a megabyte-long message.
+  const here = (): string => {
+    if (stack.length === 0) return "";
+    const f = stack[Math.min(stack.length, MAX_POINTER_DEPTH) - 1];
+    return `${f.pointer}/${escapePointer(f.child)}`;
+  };
   const fail = (message: string, at = i, pointer = here()): ScanResult => {
     result.error = { pointer, pos: pos(at), message };
     return result;

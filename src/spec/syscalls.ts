@@ -264,6 +264,7 @@ oldlstat
 oldolduname
 oldstat
 olduname
+oldwait4
 open
 open_by_handle_at
 open_tree
@@ -453,6 +454,7 @@ sync_file_range
 sync_file_range2
 syncfs
 sys_debug_setcontext
+syscall
 sysfs
 sysinfo
 syslog
@@ -467,6 +469,7 @@ timer_gettime
 timer_gettime64
 timer_settime
 timer_settime64
+timerfd
 timerfd_create
 timerfd_gettime
 timerfd_gettime64

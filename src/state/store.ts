@@ -2,6 +2,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SavedCgroup } from "../cgroups/types.js";
+import type { Process } from "../spec/types.js";
 import { native } from "../syscalls/native.js";
 
 export const DEFAULT_ROOT = "/run/tsrun";
@@ -22,7 +23,8 @@ export interface StoredState {
   pidNamespace: boolean;
   /** Namespace files of the init, for exec: type -> path the container joined, when not new. */
   namespaces: { type: string; path?: string }[];
-  hooks?: unknown;
+  /** config.json's process: what `exec` starts from when no --process is given. */
+  process?: Process;
   rootless: boolean;
 }
 

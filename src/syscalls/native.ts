@@ -17,7 +17,7 @@ export interface InitMessage {
 }
 
 interface Addon {
-  spawnInit(preservedFds: number): { pid: number; sock: number };
+  spawnInit(preservedFds: number, extraFds?: number[]): { pid: number; sock: number };
   writeAll(fd: number, data: Buffer): void;
   readMsg(fd: number, timeoutMs: number): InitMessage | null;
   close(fd: number): void;
@@ -30,6 +30,8 @@ interface Addon {
   mkfifo(path: string, mode: number): void;
   fifoStart(path: string, pidfd: number, timeoutMs: number): "started" | "dead" | "empty" | "timeout";
   initSize(): number;
+  unixConnect(path: string): number;
+  recvFd(sock: number): number;
 }
 
 const require = createRequire(import.meta.url);

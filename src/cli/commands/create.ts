@@ -19,6 +19,7 @@ export function createArgs(argv: Args) {
     root: argv.root,
     bundle: str(argv.bundle) ?? ".",
     pidFile: str(argv["pid-file"]),
+    consoleSocket: str(argv["console-socket"]),
     noPivot: bool(argv["no-pivot"]),
     noNewKeyring: bool(argv["no-new-keyring"]),
     preserveFds: Number(str(argv["preserve-fds"]) ?? 0),
@@ -34,6 +35,6 @@ export const createCommand: CommandModule<object, Args> = {
   handler: (argv) => {
     setupGlobals(argv);
     const [id] = exactArgs(argv, "create", 1);
-    createContainer({ ...createArgs(argv), id, waitForStart: true });
+    createContainer({ ...createArgs(argv), id, waitForStart: true, detached: true });
   },
 };

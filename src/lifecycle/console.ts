@@ -1,0 +1,21 @@
+// The console socket of --console-socket: tsrun connects, tsrun-init sends the pty master on it.
+import { native } from "../syscalls/index.js";
+import { RuntimeError } from "./errors.js";
+
+export function openConsoleSocket(path: string): number {
+  try {
+    return native.unixConnect(path);
+  } catch (e) {
+    throw new RuntimeError(`console socket ${path}: ${(e as Error).message.replace(/^connect [^:]*: /, "").toLowerCase()}`);
+  }
+}
+
+/** runc's rules about terminals and console sockets, for create/run (detached or not). */
+export function checkConsole(terminal: boolean, detached: boolean, consoleSocket: string | undefined): void {
+  if (terminal && detached && !consoleSocket)
+    throw new RuntimeError("cannot allocate tty if runc will detach without setting console socket");
+  if (consoleSocket && !(terminal && detached))
+    throw new RuntimeError("cannot use console socket if runc will not detach or allocate tty");
+  if (terminal && !consoleSocket)
+    throw new RuntimeError("a terminal without --console-socket in the foreground is not supported yet");
+}

@@ -1,0 +1,105 @@
+// exec: run another process in a running container: its namespaces (through a pidfd of its init),
+// its cgroup, the process settings of process.json or of config.json with the CLI's overrides.
+import { readlinkSync } from "node:fs";
+import { NAMESPACE_FLAG, NAMESPACE_PROC_NAME } from "../plan/constants.js";
+import { compileExec } from "../plan/exec.js";
+import type { Process } from "../spec/types.js";
+import { writePidFile } from "../state/store.js";
+import { native, procStat } from "../syscalls/index.js";
+import { loadContainer } from "./container.js";
+import { RuntimeError } from "./errors.js";
+import { forwardSignals, waitExitStatus } from "./foreground.js";
+import { driveInit, Undo } from "./init-process.js";
+import { checkConsole, openConsoleSocket } from "./console.js";
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  process: Process;
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds?: number;
+  ignorePaused?: boolean;
+}
+
+/** runc exits 255 when exec itself fails, so callers can tell it from the process's own status. */
+const EXEC_FAILED = 255;
+
+export async function execProcess(opts: ExecOptions): Promise<number> {
+  try {
+    return await execInner(opts);
+  } catch (e) {
+    if (e instanceof RuntimeError) throw new RuntimeError(`exec failed: ${e.message}`, EXEC_FAILED);
+    throw new RuntimeError(`exec failed: ${(e as Error).message}`, EXEC_FAILED);
+  }
+}
+
+async function execInner(opts: ExecOptions): Promise<number> {
+  const c = loadContainer(opts.root, opts.id);
+  const status = c.status();
+  if (status === "stopped") throw new RuntimeError("cannot exec in a stopped container");
+  if (status === "paused" && !opts.ignorePaused)
+    throw new RuntimeError("cannot exec in a paused container (use --ignore-paused to override)");
+  const proc = opts.process;
+  // runc's exec accepts a console socket in the foreground too (CRI-O passes one)
+  checkConsole(!!proc.terminal, opts.detach || !!opts.consoleSocket, opts.consoleSocket);
+
+  const undo = new Undo();
+  const ourFds: number[] = [];
+  const forwarder = opts.detach ? undefined : forwardSignals();
+  try {
+    const pidfd = native.pidfdOpen(c.state.initPid);
+    ourFds.push(pidfd);
+    if (procStat(c.state.initPid)?.startTime !== c.state.initStartTime) throw new RuntimeError("container not running");
+    const extraFds = [pidfd];
+    let consoleFd: number | undefined;
+    if (opts.consoleSocket) {
+      const sock = openConsoleSocket(opts.consoleSocket);
+      ourFds.push(sock);
+      extraFds.push(sock);
+      consoleFd = 3 + (opts.preserveFds ?? 0) + 2;
+    }
+    const program = compileExec(proc, {
+      nsFlags: namespacesToJoin(c.state.initPid),
+      pidfd: 3 + (opts.preserveFds ?? 0) + 1,
+      consoleFd,
+      preservedFds: opts.preserveFds ?? 0,
+    });
+    if (!opts.detach) native.setSubreaper(true);
+    const cgroup = c.cgroup();
+    const pid = driveInit(program, { preservedFds: opts.preserveFds ?? 0, extraFds }, undo, (pid) => cgroup?.apply(pid));
+    const startTime = procStat(pid)?.startTime ?? "";
+    if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    if (opts.detach) return 0;
+    forwarder!.attach(pid, startTime);
+    return await waitExitStatus(pid);
+  } catch (e) {
+    undo.run();
+    throw e;
+  } finally {
+    for (const fd of ourFds) native.close(fd);
+    forwarder?.detach();
+  }
+}
+
+/** The namespaces of the container's init that tsrun is not already in. */
+export function namespacesToJoin(initPid: number): number {
+  let flags = 0;
+  for (const [type, file] of Object.entries(NAMESPACE_PROC_NAME)) {
+    let theirs: string;
+    try {
+      theirs = readlinkSync(`/proc/${initPid}/ns/${file}`);
+    } catch {
+      continue; // the kernel lacks this namespace type
+    }
+    let ours = "";
+    try {
+      ours = readlinkSync(`/proc/self/ns/${file}`);
+    } catch {
+      // ignore
+    }
+    if (theirs !== ours) flags |= NAMESPACE_FLAG[type];
+  }
+  return flags;
+}

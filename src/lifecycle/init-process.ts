@@ -1,0 +1,114 @@
+// Drives a tsrun-init process: sends the program, answers its requests, maps its errors back to
+// the config.json fields the failing op came from.
+import { constants as osConstants } from "node:os";
+import { MsgType, type Program } from "../plan/ops.js";
+import { encodeProgram } from "../plan/wire.js";
+import { native, procStat, signalPid } from "../syscalls/index.js";
+import { RuntimeError } from "./errors.js";
+
+const INIT_TIMEOUT_MS = 60_000;
+
+/** Cleanup actions run in reverse order when an operation fails half way. */
+export class Undo {
+  private actions: (() => void)[] = [];
+  push(action: () => void): void {
+    this.actions.push(action);
+  }
+  run(): void {
+    for (const action of this.actions.reverse()) {
+      try {
+        action();
+      } catch {
+        // keep undoing the rest
+      }
+    }
+  }
+}
+
+/** Starts tsrun-init, feeds it the program and answers it until it is ready. Returns the pid of the
+ * process it made (the container init, or an exec'd process). */
+export function driveInit(
+  program: Program,
+  fds: { preservedFds: number; extraFds?: number[] },
+  undo: Undo,
+  beforeGo: (pid: number) => void,
+): number {
+  const { pid: stage0, sock } = native.spawnInit(fds.preservedFds, fds.extraFds ?? []);
+  let initPid = 0;
+  let sockOpen = true;
+  const closeSock = () => {
+    if (sockOpen) native.close(sock);
+    sockOpen = false;
+  };
+  undo.push(() => {
+    closeSock();
+    if (initPid > 0) {
+      try {
+        signalPid(initPid, osConstants.signals.SIGKILL);
+      } catch {
+        // already gone
+      }
+      waitGone(initPid);
+    }
+  });
+  try {
+    native.writeAll(sock, encodeProgram(program));
+    const first = expectMessage(sock, program);
+    if (first.type !== MsgType.PID) throw new RuntimeError("tsrun-init: protocol error: expected the container pid");
+    initPid = first.a;
+  } finally {
+    native.waitpid(stage0);
+  }
+  beforeGo(initPid);
+  native.writeAll(sock, Buffer.from("G"));
+  const ready = expectMessage(sock, program);
+  if (ready.type !== MsgType.READY) throw new RuntimeError("tsrun-init: protocol error: expected ready");
+  closeSock();
+  return initPid;
+}
+
+function expectMessage(sock: number, program: Program) {
+  const msg = native.readMsg(sock, INIT_TIMEOUT_MS);
+  if (!msg) throw new RuntimeError("container init exited before it was ready");
+  if (msg.type === MsgType.ERROR) throw new RuntimeError(describeInitError(program, msg.a, msg.b, msg.detail));
+  return msg;
+}
+
+export function describeInitError(program: Program, index: number, errno: number, detail: string): string {
+  const op = program.ops[index];
+  if (!op) return `tsrun-init: ${detail || errnoText(errno)}`;
+  if (op.op === "FIND_EXEC") {
+    const name = String(op.strs?.[0] ?? "");
+    if (name.includes("/")) return `exec: ${JSON.stringify(name)}: stat ${name}: ${errnoText(errno)}`;
+    return `exec: ${JSON.stringify(name)}: executable file not found in $PATH`;
+  }
+  return `${op.origin}: ${op.what}: ${errnoText(errno)}`;
+}
+
+const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+const ERRNO_TEXT: Record<string, string> = {
+  EPERM: "operation not permitted", ENOENT: "no such file or directory", EACCES: "permission denied",
+  EINVAL: "invalid argument", EEXIST: "file exists", ENOTDIR: "not a directory", EISDIR: "is a directory",
+  EBUSY: "device or resource busy", ENOSPC: "no space left on device", EROFS: "read-only file system",
+  ELOOP: "too many levels of symbolic links", EXDEV: "invalid cross-device link", ENODEV: "no such device",
+  ENOMEM: "cannot allocate memory", ENOSYS: "function not implemented", ENAMETOOLONG: "file name too long",
+  E2BIG: "argument list too long", ENOEXEC: "exec format error", EOVERFLOW: "value too large for defined data type",
+  ESRCH: "no such process", EBADF: "bad file descriptor", EPROTO: "protocol error", EAGAIN: "resource temporarily unavailable",
+};
+
+export function errnoText(errno: number): string {
+  const name = ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+  const text = ERRNO_TEXT[name];
+  return text ? `${text} (${name})` : name;
+}
+
+/** Waits (briefly) until a killed pid is gone, so its cgroup can be removed. */
+export function waitGone(pid: number, timeoutMs = 2000): void {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const st = procStat(pid);
+    if (!st || st.state === "Z" || st.state === "X") return;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+  }
+}
+

@@ -1,0 +1,30 @@
+// The program of `exec`: join the running container's namespaces, then become its new process.
+import type { Process } from "../spec/types.js";
+import { CLONE } from "./constants.js";
+import { compileProcess } from "./compile.js";
+import type { Op, Program } from "./ops.js";
+
+export interface ExecPlanOptions {
+  /** CLONE_NEW* flags of the namespaces to join (those the container does not share with tsrun). */
+  nsFlags: number;
+  /** fd number, inside tsrun-init, of a pidfd of the container's init. */
+  pidfd: number;
+  consoleFd?: number;
+  preservedFds?: number;
+}
+
+export function compileExec(process: Process, opts: ExecPlanOptions): Program {
+  const ops: Op[] = [];
+  const add = (op: Op) => ops.push(op);
+  if (opts.nsFlags)
+    add({ op: "SETNS_FD", ints: [opts.pidfd, opts.nsFlags], origin: "container", what: "join the container's namespaces" });
+  add({ op: "CLONE", ints: [0], origin: "container", what: "enter the pid namespace" });
+  add({ op: "WAIT_GO", origin: "runtime", what: "wait for the cgroup" });
+  if (opts.nsFlags & CLONE.NEWUSER) {
+    add({ op: "SETRESGID", ints: [0], origin: "linux.gidMappings", what: "become root gid in the user namespace" });
+    add({ op: "SETRESUID", ints: [0], origin: "linux.uidMappings", what: "become root in the user namespace" });
+  }
+  if (opts.consoleFd !== undefined) add({ op: "SETSID", origin: "process.terminal", what: "create a session" });
+  compileProcess(process, "process", { preservedFds: opts.preservedFds, consoleFd: opts.consoleFd }, add);
+  return { ops };
+}

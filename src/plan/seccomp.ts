@@ -1,0 +1,284 @@
+// linux.seccomp -> a classic BPF program for tsrun-init to load with seccomp(2).
+//
+// The policy is here: spec action names to seccomp return values (errno data included),
+// architectures to libseccomp's names, spec flags to seccomp(2) flag bits, argument
+// conditions to libseccomp comparisons, which rules to skip. libseccomp, reached through the
+// addon (native/shim/seccomp.cc), only builds and exports the filter. `describeSeccomp` is
+// pure; `compileSeccomp` runs the description through an injectable compiler.
+
+import type { Seccomp, SeccompArg } from "../spec/types.js";
+import { native } from "../syscalls/index.js";
+
+/** seccomp(2) SECCOMP_SET_MODE_FILTER flag bits. */
+export const SECCOMP_FILTER_FLAG = Object.freeze({
+  TSYNC: 1,
+  LOG: 2,
+  SPEC_ALLOW: 4,
+  NEW_LISTENER: 8,
+  TSYNC_ESRCH: 16,
+  WAIT_KILLABLE_RECV: 32,
+});
+
+/** The flags config.json may name, and their bits. */
+export const SPEC_SECCOMP_FLAGS: Readonly<Record<string, number>> = Object.freeze({
+  SECCOMP_FILTER_FLAG_TSYNC: SECCOMP_FILTER_FLAG.TSYNC,
+  SECCOMP_FILTER_FLAG_LOG: SECCOMP_FILTER_FLAG.LOG,
+  SECCOMP_FILTER_FLAG_SPEC_ALLOW: SECCOMP_FILTER_FLAG.SPEC_ALLOW,
+  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV,
+});
+
+/** Seccomp return values (SECCOMP_RET_*), as libseccomp's SCMP_ACT_* produce them. */
+export const SCMP_ACT = Object.freeze({
+  KILL_PROCESS: 0x80000000,
+  KILL_THREAD: 0x00000000,
+  TRAP: 0x00030000,
+  ERRNO: 0x00050000, // | errno
+  NOTIFY: 0x7fc00000,
+  TRACE: 0x7ff00000, // | message for the tracer
+  LOG: 0x7ffc0000,
+  ALLOW: 0x7fff0000,
+});
+
+/** libseccomp's enum scmp_compare. */
+export const SCMP_CMP: Readonly<Record<string, number>> = Object.freeze({
+  SCMP_CMP_NE: 1,
+  SCMP_CMP_LT: 2,
+  SCMP_CMP_LE: 3,
+  SCMP_CMP_EQ: 4,
+  SCMP_CMP_GE: 5,
+  SCMP_CMP_GT: 6,
+  SCMP_CMP_MASKED_EQ: 7,
+});
+
+/** Spec architecture names -> libseccomp's (seccomp_arch_resolve_name). */
+export const SECCOMP_ARCHES: Readonly<Record<string, string>> = Object.freeze({
+  SCMP_ARCH_X86: "x86",
+  SCMP_ARCH_X86_64: "x86_64",
+  SCMP_ARCH_X32: "x32",
+  SCMP_ARCH_ARM: "arm",
+  SCMP_ARCH_AARCH64: "aarch64",
+  SCMP_ARCH_MIPS: "mips",
+  SCMP_ARCH_MIPS64: "mips64",
+  SCMP_ARCH_MIPS64N32: "mips64n32",
+  SCMP_ARCH_MIPSEL: "mipsel",
+  SCMP_ARCH_MIPSEL64: "mipsel64",
+  SCMP_ARCH_MIPSEL64N32: "mipsel64n32",
+  SCMP_ARCH_PPC: "ppc",
+  SCMP_ARCH_PPC64: "ppc64",
+  SCMP_ARCH_PPC64LE: "ppc64le",
+  SCMP_ARCH_S390: "s390",
+  SCMP_ARCH_S390X: "s390x",
+  SCMP_ARCH_PARISC: "parisc",
+  SCMP_ARCH_PARISC64: "parisc64",
+  SCMP_ARCH_RISCV64: "riscv64",
+  SCMP_ARCH_LOONGARCH64: "loongarch64",
+  SCMP_ARCH_M68K: "m68k",
+  SCMP_ARCH_SH: "sh",
+  SCMP_ARCH_SHEB: "sheb",
+});
+
+const EPERM = 1;
+const UINT64_MAX = (1n << 64n) - 1n;
+
+/** What the addon's seccompCompile takes (as JSON). */
+export interface NativeSeccompDescription {
+  defaultAction: number;
+  badArchAction?: number;
+  optimize?: 1 | 2;
+  arches: string[];
+  removeNative?: boolean;
+  rules: NativeSeccompRule[];
+}
+
+export interface NativeSeccompRule {
+  /** "linux.seccomp.syscalls[3]", for error messages. */
+  origin: string;
+  action: number;
+  names: string[];
+  /** ANDed; at most one per argument index (libseccomp's rule). */
+  args: { index: number; op: number; value: string; valueTwo: string }[];
+}
+
+export interface NativeSeccompResult {
+  bpf: Buffer;
+  unknownSyscalls: string[];
+  unknownArches: string[];
+}
+
+/** The addon's seccompCompile, or a stand-in for tests. */
+export type SeccompCompiler = (description: string) => NativeSeccompResult;
+
+export interface SeccompOptions {
+  /** libseccomp's binary-tree layout (SCMP_FLTATR_CTL_OPTIMIZE=2): faster on long allowlists. */
+  binaryTree?: boolean;
+}
+
+export interface SeccompDescription {
+  description: NativeSeccompDescription;
+  /** seccomp(2) flags for tsrun-init (SECCOMP_FILTER_FLAG_*). */
+  flags: number;
+  warnings: string[];
+  /** A rule uses SCMP_ACT_NOTIFY: the flags ask for a listener fd, which seccomp(2) returns. */
+  needsNotify: boolean;
+}
+
+export interface CompiledSeccomp {
+  /** struct sock_filter[] as the kernel takes it (8 bytes per instruction). */
+  bpf: Buffer;
+  flags: number;
+  warnings: string[];
+  needsNotify: boolean;
+}
+
+/** A profile tsrun cannot compile; `origin` says where in config.json. */
+export class SeccompError extends Error {
+  constructor(
+    readonly origin: string,
+    message: string,
+  ) {
+    super(`${origin}: ${message}`);
+    this.name = "SeccompError";
+  }
+}
+
+const ORIGIN = "linux.seccomp";
+
+function actionValue(action: string, errnoRet: number | undefined, origin: string): number {
+  const data = (): number => {
+    const v = errnoRet ?? EPERM;
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new SeccompError(origin, `errnoRet ${v} is not an integer from 0 to 65535`);
+    return v;
+  };
+  switch (action) {
+    case "SCMP_ACT_KILL":
+    case "SCMP_ACT_KILL_THREAD":
+      return SCMP_ACT.KILL_THREAD;
+    case "SCMP_ACT_KILL_PROCESS":
+      return SCMP_ACT.KILL_PROCESS;
+    case "SCMP_ACT_TRAP":
+      return SCMP_ACT.TRAP;
+    case "SCMP_ACT_ERRNO":
+      return (SCMP_ACT.ERRNO | data()) >>> 0;
+    case "SCMP_ACT_TRACE":
+      return (SCMP_ACT.TRACE | data()) >>> 0;
+    case "SCMP_ACT_ALLOW":
+      return SCMP_ACT.ALLOW;
+    case "SCMP_ACT_LOG":
+      return SCMP_ACT.LOG;
+    case "SCMP_ACT_NOTIFY":
+      return SCMP_ACT.NOTIFY;
+    default:
+      throw new SeccompError(origin, `unknown action ${JSON.stringify(action)}`);
+  }
+}
+
+/** A uint64 argument value as a decimal string (JSON numbers above 2^53 are already rounded). */
+function datum(v: unknown, origin: string, warnings: string[]): string {
+  if (v === undefined || v === null) return "0";
+  let n: bigint;
+  if (typeof v === "bigint") n = v;
+  else if (typeof v === "number" && Number.isInteger(v)) n = BigInt(v);
+  else if (typeof v === "string" && /^(0|[1-9][0-9]*|0x[0-9a-fA-F]+)$/.test(v)) n = BigInt(v);
+  else throw new SeccompError(origin, `${JSON.stringify(v)} is not an unsigned 64-bit integer`);
+  if (n < 0n) throw new SeccompError(origin, `${n} is negative: argument values are unsigned 64-bit integers`);
+  if (n > UINT64_MAX) {
+    // Only a JSON number rounded by the double conversion gets here (2^64 for 0xffffffffffffffff).
+    if (typeof v === "number" && n === 1n << 64n) {
+      warnings.push(`${origin}: ${v} is above 2^64-1 once read as a double; using 18446744073709551615`);
+      return UINT64_MAX.toString();
+    }
+    throw new SeccompError(origin, `${n} does not fit in 64 bits`);
+  }
+  return n.toString();
+}
+
+function conditions(args: SeccompArg[], origin: string, warnings: string[]): NativeSeccompRule["args"] {
+  return args.map((a, k) => {
+    const where = `${origin}.args[${k}]`;
+    if (!Number.isInteger(a.index) || a.index < 0 || a.index > 5) throw new SeccompError(where, `index ${a.index} is not a syscall argument (0 to 5)`);
+    const op = SCMP_CMP[a.op];
+    if (op === undefined) throw new SeccompError(where, `unknown operator ${JSON.stringify(a.op)} (one of ${Object.keys(SCMP_CMP).join(", ")})`);
+    return { index: a.index, op, value: datum(a.value, `${where}.value`, warnings), valueTwo: datum(a.valueTwo, `${where}.valueTwo`, warnings) };
+  });
+}
+
+/** The libseccomp description of a profile, and the seccomp(2) flags; pure. */
+export function describeSeccomp(seccomp: Seccomp, options: SeccompOptions = {}): SeccompDescription {
+  const warnings: string[] = [];
+  if (seccomp.defaultAction === "SCMP_ACT_NOTIFY")
+    throw new SeccompError(`${ORIGIN}.defaultAction`, "SCMP_ACT_NOTIFY cannot be the default action");
+  const defaultAction = actionValue(seccomp.defaultAction, seccomp.defaultErrnoRet, `${ORIGIN}.defaultAction`);
+
+  const arches: string[] = [];
+  (seccomp.architectures ?? []).forEach((a, i) => {
+    const name = SECCOMP_ARCHES[a];
+    if (!name) throw new SeccompError(`${ORIGIN}.architectures[${i}]`, `unknown architecture ${JSON.stringify(a)}`);
+    if (!arches.includes(name)) arches.push(name);
+  });
+
+  const rules: NativeSeccompRule[] = [];
+  let needsNotify = false;
+  (seccomp.syscalls ?? []).forEach((s, i) => {
+    const origin = `${ORIGIN}.syscalls[${i}]`;
+    const action = actionValue(s.action, s.errnoRet, origin);
+    // libseccomp refuses a rule that does what the default does; it would change nothing.
+    if (action === defaultAction) return;
+    if (action === SCMP_ACT.NOTIFY) needsNotify = true;
+    const names = s.names ?? [];
+    const args = conditions(s.args ?? [], origin, warnings);
+    const indexes = new Set(args.map((a) => a.index));
+    if (indexes.size === args.length) {
+      rules.push({ origin, action, names, args });
+    } else {
+      // libseccomp takes one comparison per argument in a rule. When conditions repeat an
+      // index, each becomes a rule of its own, so they are ORed: what runc does, and what
+      // profiles written for it mean.
+      for (const a of args) rules.push({ origin, action, names, args: [a] });
+    }
+  });
+
+  let flags = 0;
+  (seccomp.flags ?? []).forEach((f, i) => {
+    const bit = SPEC_SECCOMP_FLAGS[f];
+    if (bit === undefined) throw new SeccompError(`${ORIGIN}.flags[${i}]`, `unknown flag ${JSON.stringify(f)} (one of ${Object.keys(SPEC_SECCOMP_FLAGS).join(", ")})`);
+    flags |= bit;
+  });
+  if (needsNotify) {
+    flags |= SECCOMP_FILTER_FLAG.NEW_LISTENER;
+    // the kernel refuses TSYNC with NEW_LISTENER unless TSYNC failures report ESRCH
+    if (flags & SECCOMP_FILTER_FLAG.TSYNC) flags |= SECCOMP_FILTER_FLAG.TSYNC_ESRCH;
+  } else if (flags & SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV) {
+    // the kernel refuses it without a listener, and it only matters with one
+    flags &= ~SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV;
+    warnings.push(`${ORIGIN}.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV only applies to SCMP_ACT_NOTIFY rules, and there are none: ignored`);
+  }
+
+  const description: NativeSeccompDescription = { defaultAction, arches, rules };
+  if (options.binaryTree) description.optimize = 2;
+  return { description, flags, warnings, needsNotify };
+}
+
+/** The addon's compiler (native/shim/seccomp.cc through src/syscalls). */
+export const defaultCompiler: SeccompCompiler = (description) => {
+  const addon = native as unknown as { seccompCompile?: SeccompCompiler };
+  if (typeof addon.seccompCompile !== "function") throw new Error("this build of the tsrun addon has no seccomp support (seccompCompile): rebuild it");
+  return addon.seccompCompile(description);
+};
+
+/** Compiles linux.seccomp to BPF. Names libseccomp does not know are warnings, as runc has them. */
+export function compileSeccomp(seccomp: Seccomp, compiler: SeccompCompiler = defaultCompiler, options: SeccompOptions = {}): CompiledSeccomp {
+  const d = describeSeccomp(seccomp, options);
+  const out = compiler(JSON.stringify(d.description));
+  const warnings = [...d.warnings];
+  for (const name of new Set(out.unknownSyscalls)) {
+    const i = (seccomp.syscalls ?? []).findIndex((s) => s.names?.includes(name));
+    const origin = i >= 0 ? `${ORIGIN}.syscalls[${i}]` : `${ORIGIN}.syscalls`;
+    warnings.push(`${origin}: unknown syscall ${JSON.stringify(name)} (libseccomp on this host does not know it): the rule ignores it`);
+  }
+  for (const arch of out.unknownArches) {
+    const spec = Object.keys(SECCOMP_ARCHES).find((k) => SECCOMP_ARCHES[k] === arch) ?? arch;
+    warnings.push(`${ORIGIN}.architectures: ${spec} is unknown to libseccomp on this host: the filter does not cover it`);
+  }
+  if (out.bpf.length === 0 || out.bpf.length % 8 !== 0) throw new Error(`libseccomp exported a filter of ${out.bpf.length} bytes, not a whole number of instructions`);
+  return { bpf: out.bpf, flags: d.flags, warnings, needsNotify: d.needsNotify };
+}
