@@ -4,6 +4,8 @@ import type { Args } from "./args.js";
 import { createCommand } from "./commands/create.js";
 import { deleteCommand } from "./commands/delete.js";
 import { execCommand } from "./commands/exec.js";
+import { checkCommand, featuresCommand, specCommand } from "./commands/info.js";
+import { eventsCommand, pauseCommand, psCommand, resumeCommand, updateCommand } from "./commands/cgroup.js";
 import { killCommand } from "./commands/kill.js";
 import { listCommand } from "./commands/list.js";
 import { planCommand } from "./commands/plan.js";
@@ -12,5 +14,7 @@ import { startCommand } from "./commands/start.js";
 import { stateCommand } from "./commands/state.js";
 
 export const commands: CommandModule<object, Args>[] = [
-  createCommand, startCommand, runCommand, execCommand, stateCommand, killCommand, deleteCommand, listCommand, planCommand,
+  createCommand, startCommand, runCommand, execCommand, stateCommand, killCommand, deleteCommand, listCommand,
+  pauseCommand, resumeCommand, psCommand, updateCommand, eventsCommand, specCommand, checkCommand, planCommand,
+  featuresCommand,
 ];

@@ -56,7 +56,7 @@ export async function main(args: string[]): Promise<number> {
     }
   }
   let exitCode = 0;
-  args = splitTrailing(args);
+  args = splitTrailing(joinStdinValues(args));
   try {
     await buildParser(args)
       .fail((msg, err) => {
@@ -74,6 +74,18 @@ export async function main(args: string[]): Promise<number> {
 }
 
 export class UsageError extends Error {}
+
+/** `--resources -` (stdin) must stay a flag value; yargs would take a lone "-" as a positional. */
+function joinStdinValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i + 1] === "-" && /^--?(resources|r|process|p)$/.test(args[i])) {
+      out.push(`${args[i]}=-`);
+      i++;
+    } else out.push(args[i]);
+  }
+  return out;
+}
 
 export function reportError(e: unknown): number {
   if (e instanceof RuntimeError) {

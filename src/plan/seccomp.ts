@@ -6,6 +6,9 @@
 // addon (native/shim/seccomp.cc), only builds and exports the filter. `describeSeccomp` is
 // pure; `compileSeccomp` runs the description through an injectable compiler.
 
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Seccomp, SeccompArg } from "../spec/types.js";
 import { native } from "../syscalls/index.js";
 
@@ -78,6 +81,8 @@ export const SECCOMP_ARCHES: Readonly<Record<string, string>> = Object.freeze({
 });
 
 const EPERM = 1;
+/** The kernel's limit on one classic BPF program. */
+export const BPF_MAXINSNS = 4096;
 const UINT64_MAX = (1n << 64n) - 1n;
 
 /** What the addon's seccompCompile takes (as JSON). */
@@ -265,6 +270,44 @@ export const defaultCompiler: SeccompCompiler = (description) => {
   return addon.seccompCompile(description);
 };
 
+/** libseccomp's version ("2.5.4"), through the addon. */
+export function libseccompVersion(): string {
+  const addon = native as unknown as { seccompVersion?: () => string };
+  if (typeof addon.seccompVersion !== "function") throw new Error("this build of the tsrun addon has no seccomp support (seccompVersion): rebuild it");
+  return addon.seccompVersion();
+}
+
+/**
+ * A compiler that keeps what `inner` produced in `dir`, keyed by the description and the
+ * libseccomp version: engines pass the same profile every time, and libseccomp takes tens of
+ * milliseconds on Docker's (three x86 arches). `dir` must be as private as tsrun's state
+ * (root-owned, 0700): whoever can write it chooses the filters of future containers.
+ */
+export function cachingCompiler(dir: string, inner: SeccompCompiler = defaultCompiler, version: () => string = libseccompVersion): SeccompCompiler {
+  return (description) => {
+    const key = createHash("sha256").update(`libseccomp ${version()}\n${process.arch}\n${description}`).digest("hex");
+    const file = join(dir, `${key}.json`);
+    try {
+      const c = JSON.parse(readFileSync(file, "utf8")) as { bpf: string; unknownSyscalls: string[]; unknownArches: string[] };
+      const bpf = Buffer.from(c.bpf, "base64");
+      if (bpf.length > 0 && bpf.length % 8 === 0 && Array.isArray(c.unknownSyscalls) && Array.isArray(c.unknownArches))
+        return { bpf, unknownSyscalls: c.unknownSyscalls, unknownArches: c.unknownArches };
+    } catch {
+      // absent or unreadable: compile
+    }
+    const out = inner(description);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ bpf: out.bpf.toString("base64"), unknownSyscalls: out.unknownSyscalls, unknownArches: out.unknownArches }), { mode: 0o600 });
+      renameSync(tmp, file);
+    } catch {
+      // a cache that cannot be written only costs time
+    }
+    return out;
+  };
+}
+
 /** Compiles linux.seccomp to BPF. Names libseccomp does not know are warnings, as runc has them. */
 export function compileSeccomp(seccomp: Seccomp, compiler: SeccompCompiler = defaultCompiler, options: SeccompOptions = {}): CompiledSeccomp {
   const d = describeSeccomp(seccomp, options);
@@ -280,5 +323,7 @@ export function compileSeccomp(seccomp: Seccomp, compiler: SeccompCompiler = def
     warnings.push(`${ORIGIN}.architectures: ${spec} is unknown to libseccomp on this host: the filter does not cover it`);
   }
   if (out.bpf.length === 0 || out.bpf.length % 8 !== 0) throw new Error(`libseccomp exported a filter of ${out.bpf.length} bytes, not a whole number of instructions`);
+  if (out.bpf.length / 8 > BPF_MAXINSNS)
+    throw new SeccompError(ORIGIN, `the profile compiles to ${out.bpf.length / 8} BPF instructions; the kernel loads at most ${BPF_MAXINSNS} per filter`);
   return { bpf: out.bpf, flags: d.flags, warnings, needsNotify: d.needsNotify };
 }

@@ -191,8 +191,11 @@ export function scanJson(text: string): ScanResult {
     const lit = m[0];
     const next = text[i + lit.length];
     if (next !== undefined && /[0-9.eE+\-a-zA-Z]/.test(next)) {
-      if (/^-?0[0-9]/.test(text.slice(i, i + lit.length + 1))) fail("invalid number: leading zeros are not allowed in JSON (use a decimal number, not octal)");
-      else fail(`invalid number '${text.slice(i, i + lit.length + 1)}...'`);
+      const token = /[-+0-9.a-zA-Z]*/y;
+      token.lastIndex = i;
+      const tok = token.exec(text)?.[0] ?? lit;
+      if (/^-?0[0-9]/.test(tok)) fail(`invalid number '${tok}': leading zeros are not allowed in JSON (use a decimal number, not octal)`);
+      else fail(`invalid number '${tok}'`);
       return false;
     }
     if (/^-?[0-9]{16,}$/.test(lit)) {

@@ -1,0 +1,84 @@
+// spec, check, features: commands about bundles and the runtime, not about a container.
+import type { CommandModule } from "yargs";
+import { RuntimeError } from "../../lifecycle/errors.js";
+import { CAPABILITIES } from "../../plan/constants.js";
+import { runCheck } from "../../spec/check.js";
+import { SpecExistsError, writeDefaultSpec } from "../../spec/default.js";
+import { bool, exactArgs, str, type Args } from "../args.js";
+import { setupGlobals } from "../globals.js";
+import { RUNC_COMPAT_VERSION, SPEC_VERSION, TSRUN_VERSION } from "../version.js";
+
+const bundleOption = { bundle: { alias: "b", type: "string", default: ".", describe: "path to the root of the bundle directory" } } as const;
+
+export const specCommand: CommandModule<object, Args> = {
+  command: "spec",
+  describe: "create a new specification file (config.json), the same runc writes",
+  builder: (y) => y.options({ ...bundleOption, rootless: { type: "boolean", describe: "generate a configuration for a rootless container" } }) as never,
+  handler: (argv) => {
+    setupGlobals(argv);
+    exactArgs(argv, "spec", 0);
+    try {
+      writeDefaultSpec(str(argv.bundle) ?? ".", bool(argv.rootless));
+    } catch (e) {
+      if (e instanceof SpecExistsError) throw new RuntimeError(e.message);
+      throw new RuntimeError((e as Error).message);
+    }
+  },
+};
+
+export const checkCommand: CommandModule<object, Args> = {
+  command: "check",
+  describe: "validate a bundle and check this host can run it, without running it",
+  builder: (y) => y.options({ ...bundleOption, format: { alias: "f", type: "string", default: "text", describe: "text or json" } }) as never,
+  handler: (argv) => {
+    setupGlobals(argv);
+    exactArgs(argv, "check", 0);
+    const format = str(argv.format) ?? "text";
+    if (format !== "text" && format !== "json") throw new RuntimeError("invalid format option");
+    const result = runCheck(str(argv.bundle) ?? ".", format);
+    process.stdout.write(result.output);
+    process.exitCode = result.exitCode;
+  },
+};
+
+export const featuresCommand: CommandModule<object, Args> = {
+  command: "features",
+  describe: "show the enabled features (runtime-spec features.md)",
+  handler: (argv) => {
+    setupGlobals(argv);
+    exactArgs(argv, "features", 0);
+    process.stdout.write(JSON.stringify(features(), null, 4) + "\n");
+  },
+};
+
+/** What tsrun supports, in the runtime-spec's features.md shape (honest: only what works). */
+export function features() {
+  return {
+    ociVersionMin: "1.0.0",
+    ociVersionMax: SPEC_VERSION,
+    hooks: [],
+    mountOptions: [
+      "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "lazytime", "loud", "mand",
+      "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand", "norelatime", "nostrictatime",
+      "nosuid", "nosymfollow", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared",
+      "rslave", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync",
+      "tmpcopyup", "unbindable",
+    ],
+    linux: {
+      namespaces: ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
+      capabilities: [...CAPABILITIES],
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      seccomp: { enabled: false },
+      apparmor: { enabled: false },
+      selinux: { enabled: false },
+      intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: false } },
+    },
+    annotations: {
+      "org.opencontainers.runc.version": RUNC_COMPAT_VERSION,
+      "org.opencontainers.runc.checkpoint.enabled": "false",
+      "io.github.tsrun.version": TSRUN_VERSION,
+    },
+    potentiallyUnsafeConfigAnnotations: ["bundle", "org.systemd.property.", "org.criu.config"],
+  };
+}
