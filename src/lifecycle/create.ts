@@ -2,7 +2,8 @@
 // Any failure undoes everything made so far (cgroup, state directory, the half-started init).
 import { statSync, writeFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { cgroupManagerFor, containerDeviceRules } from "../cgroups/index.js";
+import { cgroupManagerFor, containerDeviceRules, detectCgroupMode, hugePageSizes, validateResources } from "../cgroups/index.js";
+import { SpecError } from "../spec/problems.js";
 import type { CgroupManager } from "../cgroups/types.js";
 import { compile, createsNamespace, hasNamespace, type HostFacts } from "../plan/compile.js";
 import { loadBundleConfig } from "../spec/load.js";
@@ -47,12 +48,15 @@ export function createContainer(opts: CreateOptions): Created {
   checkId(opts.id);
   const bundle = resolve(opts.bundle);
   const pidFile = opts.pidFile ? resolve(opts.pidFile) : undefined;
-  const { spec, warnings } = loadBundleConfig(bundle);
+  const { spec, warnings, configPath } = loadBundleConfig(bundle);
   for (const w of warnings) warn(`${w.file}: ${w.pointer}: ${w.message}`);
   debugStep("config loaded");
   if (!spec.process) throw new RuntimeError("config.json: /process: is required to create a container");
   if (!spec.root) throw new RuntimeError("config.json: /root: is required to create a container");
   checkConsole(!!spec.process.terminal, opts.detached, opts.consoleSocket);
+  const resourceProblems = validateResources(spec.linux?.resources, { mode: detectCgroupMode(), file: configPath, hugePageSizes: hugePageSizes() });
+  if (resourceProblems.some((p) => p.severity === "error")) throw new SpecError(resourceProblems);
+  for (const w of resourceProblems) warn(`${w.file}: ${w.pointer}: ${w.message}`);
   const rootfs = isAbsolute(spec.root.path) ? spec.root.path : resolve(bundle, spec.root.path);
   if (statKind(rootfs) !== "dir") throw new RuntimeError(`config.json: /root/path: rootfs ${rootfs} does not exist or is not a directory`);
 

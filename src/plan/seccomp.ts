@@ -148,6 +148,11 @@ export class SeccompError extends Error {
 
 const ORIGIN = "linux.seccomp";
 
+/** map[key] for the map's own keys only ("toString" is no architecture). */
+function lookup<T>(map: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
 function actionValue(action: string, errnoRet: number | undefined, origin: string): number {
   const data = (): number => {
     const v = errnoRet ?? EPERM;
@@ -201,7 +206,7 @@ function conditions(args: SeccompArg[], origin: string, warnings: string[]): Nat
   return args.map((a, k) => {
     const where = `${origin}.args[${k}]`;
     if (!Number.isInteger(a.index) || a.index < 0 || a.index > 5) throw new SeccompError(where, `index ${a.index} is not a syscall argument (0 to 5)`);
-    const op = SCMP_CMP[a.op];
+    const op = lookup(SCMP_CMP, a.op);
     if (op === undefined) throw new SeccompError(where, `unknown operator ${JSON.stringify(a.op)} (one of ${Object.keys(SCMP_CMP).join(", ")})`);
     return { index: a.index, op, value: datum(a.value, `${where}.value`, warnings), valueTwo: datum(a.valueTwo, `${where}.valueTwo`, warnings) };
   });
@@ -216,7 +221,7 @@ export function describeSeccomp(seccomp: Seccomp, options: SeccompOptions = {}):
 
   const arches: string[] = [];
   (seccomp.architectures ?? []).forEach((a, i) => {
-    const name = SECCOMP_ARCHES[a];
+    const name = lookup(SECCOMP_ARCHES, a);
     if (!name) throw new SeccompError(`${ORIGIN}.architectures[${i}]`, `unknown architecture ${JSON.stringify(a)}`);
     if (!arches.includes(name)) arches.push(name);
   });
@@ -244,7 +249,7 @@ export function describeSeccomp(seccomp: Seccomp, options: SeccompOptions = {}):
 
   let flags = 0;
   (seccomp.flags ?? []).forEach((f, i) => {
-    const bit = SPEC_SECCOMP_FLAGS[f];
+    const bit = lookup(SPEC_SECCOMP_FLAGS, f);
     if (bit === undefined) throw new SeccompError(`${ORIGIN}.flags[${i}]`, `unknown flag ${JSON.stringify(f)} (one of ${Object.keys(SPEC_SECCOMP_FLAGS).join(", ")})`);
     flags |= bit;
   });

@@ -18,7 +18,7 @@ import {
 import type { ShapeNode } from "./generated/validators.js";
 import { escapePointer } from "./json.js";
 import type { Problem } from "./problems.js";
-import { KNOWN_SYSCALLS } from "./syscalls.js";
+import { isKnownSyscall, knownSyscalls } from "./syscalls.js";
 
 export interface ValidateOptions {
   /** `--systemd-cgroup` was given: cgroupsPath must be slice:prefix:name. */
@@ -431,8 +431,8 @@ function checkSeccomp(c: Collector, s: unknown): void {
       }
       if (isArr(rule.names)) {
         rule.names.forEach((n, j) => {
-          if (isStr(n) && n !== "" && !KNOWN_SYSCALLS.has(n)) {
-            c.warn(`${rp}/names/${j}`, `unknown syscall ${q(n)}${didYouMean(suggest(n, KNOWN_SYSCALLS))}: the rule ignores it`);
+          if (isStr(n) && n !== "" && !isKnownSyscall(n)) {
+            c.warn(`${rp}/names/${j}`, `unknown syscall ${q(n)}${didYouMean(suggest(n, knownSyscalls()))}: the rule ignores it`);
           }
         });
       }
@@ -479,7 +479,7 @@ export function checkConfig(c: Collector, doc: unknown, shape: ShapeNode | undef
 
   // Without a mount namespace the rootfs would be set up in the host's.
   if (!ns.types.has("mount")) {
-    c.error(linux && isArr(linux.namespaces) ? "/linux/namespaces" : linux ? "/linux" : "", `must include a mount namespace: tsrun cannot set up the root filesystem in the host's mount namespace (${addNs("mount")})`);
+    c.error("/linux/namespaces", `must include a mount namespace: tsrun cannot set up the root filesystem in the host's mount namespace (${addNs("mount")})`);
   }
 
   if (linux) checkLinux(c, linux, ns, opts);

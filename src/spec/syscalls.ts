@@ -512,4 +512,14 @@ write
 writev
 `;
 
-export const KNOWN_SYSCALLS: ReadonlySet<string> = new Set(NAMES.split("\n").filter((n) => n.length > 0));
+let known: ReadonlySet<string> | undefined;
+
+/** The known syscall names (built on first use: most commands never need it). */
+export function knownSyscalls(): ReadonlySet<string> {
+  known ??= new Set(NAMES.split("\n").filter((n) => n.length > 0));
+  return known;
+}
+
+export function isKnownSyscall(name: string): boolean {
+  return knownSyscalls().has(name);
+}
