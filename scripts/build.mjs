@@ -37,7 +37,7 @@ if (!newer(initOut, initSources)) {
 
 // 2. the addon; rebuilt whenever the init changes because it embeds it
 const addon = join(repo, "build/Release/tsrun.node");
-if (!newer(addon, ["native/shim/shim.cc", "binding.gyp"]) || statSync(addon).mtimeMs < statSync(initOut).mtimeMs) {
+if (!newer(addon, ["native/shim/shim.cc", "native/shim/seccomp.cc", "binding.gyp"]) || statSync(addon).mtimeMs < statSync(initOut).mtimeMs) {
   step("addon");
   if (!existsSync(join(repo, "build/Makefile"))) run(bin("node-gyp"), ["configure"]);
   // make does not see the .incbin dependency on tsrun-init: drop the object so it is rebuilt

@@ -51,6 +51,8 @@ extern "C" const unsigned char tsrun_init_blob_end[];
 #define F_SEAL_EXEC 0x0020
 #endif
 
+void RegisterSeccomp(Napi::Env env, Napi::Object exports);  // native/shim/seccomp.cc
+
 namespace {
 
 Napi::Value ThrowErrno(Napi::Env env, int err, const std::string &what) {
@@ -445,6 +447,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("initSize", Napi::Function::New(env, InitSize));
   exports.Set("unixConnect", Napi::Function::New(env, UnixConnect));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));
+  RegisterSeccomp(env, exports);
   return exports;
 }
 

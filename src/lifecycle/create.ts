@@ -17,7 +17,8 @@ import { driveInit, Undo } from "./init-process.js";
 import { checkConsole, openConsoleSocket } from "./console.js";
 import { checkId } from "./container.js";
 import { RuntimeError } from "./errors.js";
-import { debugStep, warn } from "./log.js";
+import { debug, debugStep, warn } from "./log.js";
+import { compileSeccomp } from "../plan/seccomp.js";
 
 export interface CreateOptions {
   root: string;
@@ -104,6 +105,7 @@ export function createContainer(opts: CreateOptions): Created {
       undo.push(() => native.close(sock));
       extraFds.push(sock);
     }
+    const seccomp = spec.linux?.seccomp ? compileSeccompFor(spec) : undefined;
     const program = compile(spec, {
       bundle,
       rootfs,
@@ -112,6 +114,7 @@ export function createContainer(opts: CreateOptions): Created {
       preservedFds,
       extraEnv: listenFds ? [`LISTEN_FDS=${listenFds}`, "LISTEN_PID=1"] : [],
       consoleFd: extraFds.length ? 3 + preservedFds + 1 : undefined,
+      seccomp,
     }, host);
     for (const w of program.warnings ?? []) warn(w);
     debugStep("program compiled");
@@ -137,6 +140,7 @@ export function createContainer(opts: CreateOptions): Created {
       pidNamespace: hasNamespace(spec, "pid"),
       namespaces: (spec.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: n.path })),
       process: spec.process,
+      seccomp: seccomp && { bpf: seccomp.bpf.toString("base64"), flags: seccomp.flags },
       rootless: !!opts.rootless,
     };
     writeState(opts.root, state);
@@ -147,6 +151,19 @@ export function createContainer(opts: CreateOptions): Created {
     undo.run();
     throw e;
   }
+}
+
+function compileSeccompFor(spec: Spec): { bpf: Buffer; flags: number } {
+  let compiled;
+  try {
+    compiled = compileSeccomp(spec.linux!.seccomp!);
+  } catch (e) {
+    throw new RuntimeError(`config.json: /linux/seccomp: ${(e as Error).message}`);
+  }
+  if (compiled.needsNotify) throw new RuntimeError("config.json: /linux/seccomp: SCMP_ACT_NOTIFY is not supported yet");
+  for (const w of compiled.warnings) debug(w);
+  debugStep("seccomp compiled");
+  return { bpf: compiled.bpf, flags: compiled.flags };
 }
 
 function writeIdMaps(pid: number, spec: Spec): void {

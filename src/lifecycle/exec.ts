@@ -65,6 +65,7 @@ async function execInner(opts: ExecOptions): Promise<number> {
       pidfd: 3 + (opts.preserveFds ?? 0) + 1,
       consoleFd,
       preservedFds: opts.preserveFds ?? 0,
+      seccomp: c.state.seccomp && { bpf: Buffer.from(c.state.seccomp.bpf, "base64"), flags: c.state.seccomp.flags },
     });
     if (!opts.detach) native.setSubreaper(true);
     const cgroup = c.cgroup();

@@ -18,6 +18,10 @@ export function warn(msg: string): void {
   sink.warn(msg);
 }
 
+export function debug(msg: string): void {
+  if (debugEnabled) sink.debug(msg);
+}
+
 /** With --debug, logs how long the step that just finished took. */
 export function debugStep(step: string): void {
   if (!debugEnabled) return;

@@ -26,6 +26,7 @@ export interface PlanOptions {
   /** Extra environment entries appended to process.env (LISTEN_FDS...). */
   extraEnv?: string[];
   consoleFd?: number;
+  seccomp?: { bpf: Buffer; flags: number };
 }
 
 /** A marker the init reports (OP_REPORT) where tsrun has work to do mid-program. */
@@ -112,13 +113,12 @@ export function compile(spec: Spec, opts: PlanOptions, host: HostFacts): Program
   if (newMount) compileRootfs(spec, opts, host, newUser, add);
   else add({ op: "OPEN_ROOT", strs: ["/"], origin: "root", what: "open /" });
 
-  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
-    add({ op: "WRITE_FILE", strs: [`/proc/sys/${key.replace(/\./g, "/")}`, value], origin: `linux.sysctl["${key}"]`, what: `set sysctl ${key}` });
+  if (!newMount) compileSysctls(spec, add);
   if (spec.hostname !== undefined)
     add({ op: "SETHOSTNAME", strs: [spec.hostname], origin: "hostname", what: `set hostname ${JSON.stringify(spec.hostname)}` });
   if (spec.domainname !== undefined)
     add({ op: "SETDOMAINNAME", strs: [spec.domainname], origin: "domainname", what: `set domainname ${JSON.stringify(spec.domainname)}` });
-  compileProcess(process, "process", { ...opts, consoleFd: opts.consoleFd }, add);
+  compileProcess(process, "process", opts, add);
   return { ops, warnings };
 }
 
@@ -128,6 +128,8 @@ export interface ProcessOptions {
   extraEnv?: string[];
   /** fd (in the init) of the console socket to send a pty master on, when process.terminal. */
   consoleFd?: number;
+  /** linux.seccomp compiled to BPF (src/plan/seccomp.ts). */
+  seccomp?: { bpf: Buffer; flags: number };
 }
 
 /** The part every process shares, container init or exec: limits, cwd, user, caps, then execve. */
@@ -148,10 +150,21 @@ export function compileProcess(process: Process, base: string, opts: ProcessOpti
   const args = process.args ?? [];
   add({ op: "FIND_EXEC", strs: [args[0], pathVar], origin: `${base}.args[0]`, what: `find ${JSON.stringify(args[0])}` });
 
+  // Loading a filter needs no_new_privs or CAP_SYS_ADMIN: without no_new_privs it goes in while we
+  // still hold every capability; with it, as late as possible, so the filter sees only execve.
+  const seccomp = opts.seccomp && {
+    op: "SECCOMP" as const,
+    strs: [opts.seccomp.bpf],
+    ints: [opts.seccomp.flags],
+    origin: "linux.seccomp",
+    what: `load the seccomp filter (${opts.seccomp.bpf.length / 8} instructions)`,
+  };
+  if (seccomp && !process.noNewPrivileges) add(seccomp);
   compileUser(process, base, add);
 
   add({ op: "READY", origin: "runtime", what: "report ready" });
   if (opts.fifoPath) add({ op: "WAIT_FIFO", origin: "exec.fifo", what: "wait for start" });
+  if (seccomp && process.noNewPrivileges) add(seccomp);
   add({ op: "CLOSE_FDS", ints: [3 + (opts.preservedFds ?? 0)], origin: "runtime", what: "close inherited fds" });
   add({
     op: "EXEC",
@@ -243,12 +256,19 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
   if (rootProp !== undefined)
     add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [rootProp, MountTarget.HOST], origin: "linux.rootfsPropagation", what: `make / ${spec.linux!.rootfsPropagation}` });
 
+  // sysctls go in before readonlyPaths can make /proc/sys read-only
+  compileSysctls(spec, add);
   (spec.linux?.maskedPaths ?? []).forEach((p, i) =>
     add({ op: "MASK_PATH", strs: [p], origin: `linux.maskedPaths[${i}]`, what: `mask ${p}` }));
   (spec.linux?.readonlyPaths ?? []).forEach((p, i) =>
     add({ op: "READONLY_PATH", strs: [p], origin: `linux.readonlyPaths[${i}]`, what: `make ${p} read-only` }));
   if (spec.root?.readonly)
     add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [0, MountTarget.HOST, 0, MS.RDONLY], origin: "root.readonly", what: "remount / read-only" });
+}
+
+function compileSysctls(spec: Spec, add: (op: Op) => void): void {
+  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
+    add({ op: "WRITE_FILE", strs: [`/proc/sys/${key.replace(/\./g, "/")}`, value], origin: `linux.sysctl["${key}"]`, what: `set sysctl ${key}` });
 }
 
 function compileMount(m: Mount, i: number, opts: PlanOptions, host: HostFacts): Op[] {

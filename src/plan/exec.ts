@@ -11,6 +11,7 @@ export interface ExecPlanOptions {
   pidfd: number;
   consoleFd?: number;
   preservedFds?: number;
+  seccomp?: { bpf: Buffer; flags: number };
 }
 
 export function compileExec(process: Process, opts: ExecPlanOptions): Program {
@@ -25,6 +26,6 @@ export function compileExec(process: Process, opts: ExecPlanOptions): Program {
     add({ op: "SETRESUID", ints: [0], origin: "linux.uidMappings", what: "become root in the user namespace" });
   }
   if (opts.consoleFd !== undefined) add({ op: "SETSID", origin: "process.terminal", what: "create a session" });
-  compileProcess(process, "process", { preservedFds: opts.preservedFds, consoleFd: opts.consoleFd }, add);
+  compileProcess(process, "process", { preservedFds: opts.preservedFds, consoleFd: opts.consoleFd, seccomp: opts.seccomp }, add);
   return { ops };
 }

@@ -23,6 +23,8 @@ export interface StoredState {
   pidNamespace: boolean;
   /** Namespace files of the init, for exec: type -> path the container joined, when not new. */
   namespaces: { type: string; path?: string }[];
+  /** The container's seccomp filter (BPF, base64) and flags, which exec'd processes get too. */
+  seccomp?: { bpf: string; flags: number };
   /** config.json's process: what `exec` starts from when no --process is given. */
   process?: Process;
   rootless: boolean;

@@ -32,6 +32,10 @@ interface Addon {
   initSize(): number;
   unixConnect(path: string): number;
   recvFd(sock: number): number;
+  seccompCompile(desc: string): { bpf: Buffer; unknownSyscalls: string[]; unknownArches: string[] };
+  seccompVersion(): string;
+  seccompResolveSyscall(name: string, arch?: string): number;
+  seccompNativeArch(): string;
 }
 
 const require = createRequire(import.meta.url);
