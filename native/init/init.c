@@ -23,6 +23,8 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../wire/wire.h"
@@ -35,6 +37,12 @@
 #endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
 #endif
 #ifndef SYS_pivot_root
 #define SYS_pivot_root 155
@@ -53,6 +61,7 @@
 #define SECCOMP_SET_MODE_FILTER 1
 
 struct open_how_v0 { uint64_t flags, mode, resolve; };
+struct mount_attr_v0 { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 struct clone_args_v0 {
   uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
 };
@@ -69,6 +78,10 @@ static char exec_path[4096];
 static char *argv_buf[8192];
 static char *envp_buf[8192];
 static char pathbuf[4096];
+static char state_json[65536];
+static uint32_t state_len;
+static char *hook_argv[1024];
+static char *hook_envp[1024];
 static char pathbuf2[4096];
 
 struct op {
@@ -243,6 +256,16 @@ static int do_mount(struct op *o) {
     }
     if (prop && mount(NULL, tpath, NULL, prop, NULL) < 0) { int e = errno; if (fd >= 0) close(fd); errno = e; return -1; }
   }
+  if (o->i[4] || o->i[5]) {
+    /* recursive attributes (rro, rnosuid...) on the mount and everything under it */
+    int mfd = mode == TARGET_HOST ? open(o->s[1], O_PATH | O_CLOEXEC) : openat2_in_root(o->s[1], O_PATH);
+    if (mfd < 0) { int e = errno; if (fd >= 0) close(fd); errno = e; return -1; }
+    struct mount_attr_v0 attr = { o->i[4], o->i[5], 0, 0 };
+    long r = syscall(SYS_mount_setattr, mfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+    int e = errno;
+    close(mfd);
+    if (r < 0) { if (fd >= 0) close(fd); errno = e; return -1; }
+  }
   if (fd >= 0) close(fd);
   return 0;
 }
@@ -251,8 +274,19 @@ static int do_mknod(struct op *o) {
   const char *name;
   int dirfd = open_parent_in_root(o->s[0], &name);
   if (dirfd < 0) return -1;
-  if (mknodat(dirfd, name, (mode_t)o->i[0], makedev((unsigned)o->i[1], (unsigned)o->i[2])) < 0) {
-    if (errno != EEXIST) { int e = errno; close(dirfd); errno = e; return -1; }
+  dev_t dev = makedev((unsigned)o->i[1], (unsigned)o->i[2]);
+  if (mknodat(dirfd, name, (mode_t)o->i[0], dev) < 0) {
+    int e = errno;
+    struct stat st;
+    /* an existing node is fine only if it is this very device */
+    if (e == EEXIST && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        (st.st_mode & S_IFMT) == ((mode_t)o->i[0] & S_IFMT) && st.st_rdev == dev) {
+      close(dirfd);
+      return 0;
+    }
+    close(dirfd);
+    errno = e;
+    return -1;
   } else if (fchownat(dirfd, name, (uid_t)o->i[3], (gid_t)o->i[4], AT_SYMLINK_NOFOLLOW) < 0 ||
              fchmodat(dirfd, name, (mode_t)(o->i[0] & 07777), 0) < 0) {
     int e = errno; close(dirfd); errno = e; return -1;
@@ -479,10 +513,63 @@ static int do_console(struct op *o) {
   if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) return -1;
   close(master);
   close(sock);
+  /* the slave is the container's /dev/console too */
+  int console = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (console >= 0) close(console);
+  if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0) return -1;
   for (int fd = 0; fd < 3; fd++)
     if (dup2(slave, fd) < 0) return -1;
   close(slave);
   return ioctl(0, TIOCSCTTY, 0);
+}
+
+static int split_blob(const char *blob, uint32_t len, uint64_t count, char **out, size_t max);
+
+/* A startContainer hook: runs in the container (after pivot_root), state JSON on stdin. */
+static int do_hook(int index, struct op *o) {
+  if (split_blob(o->s[1], o->sl[1], o->i[0], hook_argv, sizeof hook_argv / sizeof hook_argv[0]) < 0) return -1;
+  if (split_blob(o->s[2], o->sl[2], o->i[1], hook_envp, sizeof hook_envp / sizeof hook_envp[0]) < 0) return -1;
+  if (o->i[0] == 0) { hook_argv[0] = (char *)o->s[0]; hook_argv[1] = NULL; }
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return -1;
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    if (dup2(p[0], 0) < 0) _exit(126);
+    execve(o->s[0], hook_argv, hook_envp);
+    _exit(127);
+  }
+  close(p[0]);
+  write_all(p[1], state_json, state_len);
+  close(p[1]);
+  uint64_t waited_ms = 0, limit_ms = o->i[2] ? o->i[2] * 1000 : 0;
+  int status = 0;
+  for (;;) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) return -1;
+    if (limit_ms && waited_ms >= limit_ms) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      fail(index, ETIMEDOUT, "timed out");
+    }
+    struct timespec ts = { 0, 2000000 };
+    nanosleep(&ts, NULL);
+    waited_ms += 2;
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+  static char detail[64];
+  static const char exited[] = "exit status ";
+  static const char signaled[] = "killed by signal ";
+  const char *prefix = WIFEXITED(status) ? exited : signaled;
+  unsigned v = WIFEXITED(status) ? (unsigned)WEXITSTATUS(status) : (unsigned)WTERMSIG(status);
+  size_t n = slen(prefix);
+  memcpy(detail, prefix, n);
+  char digits[12]; int k = 0;
+  do { digits[k++] = (char)('0' + v % 10); v /= 10; } while (v);
+  while (k) detail[n++] = digits[--k];
+  detail[n] = 0;
+  fail(index, 0, detail);
 }
 
 static void reset_signals(void) {
@@ -538,7 +625,14 @@ static int run_op(int index, struct op *o) {
   case OP_UNSHARE: return unshare((int)o->i[0]);
   case OP_WRITE_FILE: return do_write_file(o);
   case OP_CLONE: return do_clone(o);
-  case OP_WAIT_GO: case OP_WAIT_ACK: return wait_byte();
+  case OP_WAIT_GO:
+    wait_byte();
+    if (read_all(sync_fd, &state_len, 4) < 0) return -1;
+    if (state_len > sizeof state_json - 1) { errno = E2BIG; return -1; }
+    if (read_all(sync_fd, state_json, state_len) < 0) return -1;
+    return 0;
+  case OP_WAIT_ACK: return wait_byte();
+  case OP_HOOK: return do_hook(index, o);
   case OP_MOUNT: return do_mount(o);
   case OP_MKNOD_IN_ROOT: return do_mknod(o);
   case OP_SYMLINK_IN_ROOT: return do_symlink(o);
@@ -606,6 +700,7 @@ static int run_op(int index, struct op *o) {
   case OP_SETSID: return setsid() < 0 ? -1 : 0;
   case OP_SETNS_FD: return setns((int)o->i[0], (int)o->i[1]);
   case OP_CONSOLE: return do_console(o);
+  case OP_PERSONALITY: return syscall(SYS_personality, (unsigned long)o->i[0]) < 0 ? -1 : 0;
   default: errno = ENOSYS; return -1;
   }
 }

@@ -93,6 +93,7 @@ struct SpawnArgs {
   int first_free;  // 3 + preserved fds: the sync socket goes here
   int nextra;
   int extra[8];    // placed at first_free+1...
+  int stdio[3];    // -1: inherit ours
   char fdarg[16];
 };
 
@@ -101,6 +102,8 @@ char spawn_stack[64 * 1024] __attribute__((aligned(16)));
 // Runs in a CLONE_VM|CLONE_VFORK child: raw syscalls only, the parent is suspended.
 int SpawnChild(void *arg) {
   SpawnArgs *a = static_cast<SpawnArgs *>(arg);
+  for (int k = 0; k < 3; k++)
+    if (a->stdio[k] >= 0 && syscall(SYS_dup3, a->stdio[k], k, 0) < 0) syscall(SYS_exit, 126);
   if (syscall(SYS_dup3, a->sock, a->first_free, 0) < 0) syscall(SYS_exit, 126);
   for (int k = 0; k < a->nextra; k++)
     if (syscall(SYS_dup3, a->extra[k], a->first_free + 1 + k, 0) < 0) syscall(SYS_exit, 126);
@@ -131,6 +134,11 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return ThrowErrno(env, errno, "socketpair");
   SpawnArgs a;
   a.first_free = 3 + preserved;
+  for (int k = 0; k < 3; k++) a.stdio[k] = -1;
+  if (info.Length() > 2 && info[2].IsArray()) {
+    Napi::Array arr = info[2].As<Napi::Array>();
+    for (uint32_t k = 0; k < arr.Length() && k < 3; k++) a.stdio[k] = arr.Get(k).As<Napi::Number>().Int32Value();
+  }
   a.nextra = (int)extra_in.size();
   // keep our helper fds clear of the numbers the child must own
   int high = a.first_free + 1 + a.nextra;
@@ -427,6 +435,17 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, fd);
 }
 
+// pipe() -> [readFd, writeFd], both close-on-exec
+Napi::Value Pipe(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return ThrowErrno(env, errno, "pipe");
+  Napi::Array r = Napi::Array::New(env, 2);
+  r.Set(0u, p[0]);
+  r.Set(1u, p[1]);
+  return r;
+}
+
 Napi::Value InitSize(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), (double)(tsrun_init_blob_end - tsrun_init_blob));
 }
@@ -447,6 +466,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("initSize", Napi::Function::New(env, InitSize));
   exports.Set("unixConnect", Napi::Function::New(env, UnixConnect));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));
+  exports.Set("pipe", Napi::Function::New(env, Pipe));
   RegisterSeccomp(env, exports);
   return exports;
 }

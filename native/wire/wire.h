@@ -9,7 +9,8 @@
  *
  * Messages from init to tsrun (SOCK_STREAM):
  * msg     := u32 type, i32 a, i32 b, u32 detail_len, detail bytes
- * tsrun answers WAIT_GO with one byte.
+ * tsrun answers WAIT_GO with one byte, a u32 length and that many bytes of state JSON, and
+ * WAIT_ACK with one byte.
  *
  * A test (test/unit/wire.test.ts) checks the TypeScript copy of these numbers against this file.
  */
@@ -26,9 +27,10 @@ enum wire_op {
   OP_UNSHARE = 2,        /* i0 flags */
   OP_WRITE_FILE = 3,     /* s0 path, s1 content */
   OP_CLONE = 4,          /* i0 flags: parent reports the child pid and exits */
-  OP_WAIT_GO = 5,        /* wait for tsrun's go byte */
+  OP_WAIT_GO = 5,        /* wait for tsrun's go: one byte, u32 length, the container's state JSON */
   OP_MOUNT = 6,          /* s0 source, s1 target, s2 fstype, s3 data; i0 flags, i1 target mode,
-                            i2 propagation flags after mount, i3 remount flags (bind ro) */
+                            i2 propagation flags after mount, i3 remount flags (bind ro),
+                            i4/i5 MOUNT_ATTR_* to set/clear on the whole tree (mount_setattr) */
   OP_MKNOD_IN_ROOT = 7,  /* s0 path; i0 mode (type|perm), i1 major, i2 minor, i3 uid, i4 gid */
   OP_SYMLINK_IN_ROOT = 8,/* s0 target, s1 link path */
   OP_OPEN_ROOT = 9,      /* s0 path: the directory later ops resolve in */
@@ -63,7 +65,10 @@ enum wire_op {
   OP_SETNS_FD = 38,      /* i0 fd (a pidfd or namespace fd tsrun passed), i1 CLONE_NEW* flags */
   OP_CONSOLE = 39,       /* i0 socket fd to send the pty master on, i1 rows, i2 cols: make a pty in the
                             container's devpts, send its master, make the slave our stdio and ctty */
-  OP_MAX = 40
+  OP_PERSONALITY = 40,   /* i0 persona */
+  OP_HOOK = 41,          /* s0 path, s1 argv (NUL separated), i0 argc, s2 env, i1 envc, i2 timeout (s):
+                            run it with the state JSON on stdin, fail unless it exits 0 */
+  OP_MAX = 42
 };
 
 /* target modes of OP_MOUNT */

@@ -70,16 +70,20 @@ export function defaultDeviceRules(): DeviceRule[] {
 }
 
 /**
- * The full device rule list a container's cgroup gets: the config's rules, then an allow rule for
- * each device node listed in linux.devices, then the defaults (later rules win).
+ * The full device rule list a container's cgroup gets, in order: the config's leading blanket
+ * denies, an allow for each node listed in linux.devices (the spec makes them available), the rest
+ * of the config's rules (so an explicit rule about a listed device still decides), then runc's
+ * defaults. The kernel applies them in order: later rules win.
  */
 export function containerDeviceRules(configRules: DeviceRule[] | undefined, linuxDevices: Device[] | undefined): DeviceRule[] {
-  const out: DeviceRule[] = [...(configRules ?? [])];
+  const rules = [...(configRules ?? [])];
+  let lead = 0;
+  while (lead < rules.length && !rules[lead].allow && (rules[lead].type === undefined || rules[lead].type === "a") && rules[lead].major === undefined && rules[lead].minor === undefined) lead++;
+  const listed: DeviceRule[] = [];
   for (const d of linuxDevices ?? []) {
     if (d.type === "p") continue; // fifos are not subject to the devices cgroup
     if (d.major === undefined || d.minor === undefined) continue;
-    out.push({ allow: true, type: d.type === "b" ? "b" : "c", major: d.major, minor: d.minor, access: "rwm" });
+    listed.push({ allow: true, type: d.type === "b" ? "b" : "c", major: d.major, minor: d.minor, access: "rwm" });
   }
-  out.push(...defaultDeviceRules());
-  return out;
+  return [...rules.slice(0, lead), ...listed, ...rules.slice(lead), ...defaultDeviceRules()];
 }

@@ -41,8 +41,10 @@ export function logError(msg: string): void {
   if (toFile) writeSync(2, msg + "\n");
 }
 
+/** Warnings go to a --log file only with --debug: Podman reads that file as exactly one JSON
+ * object when create fails, so it must hold nothing but the error. On stderr they always show. */
 export function logWarn(msg: string): void {
-  write("warning", msg);
+  if (!toFile || debugOn) write("warning", msg);
 }
 
 export function logDebug(msg: string): void {

@@ -5,7 +5,8 @@ import { isAbsolute, resolve } from "node:path";
 import { cgroupManagerFor, containerDeviceRules, detectCgroupMode, hugePageSizes, validateResources } from "../cgroups/index.js";
 import { SpecError } from "../spec/problems.js";
 import type { CgroupManager } from "../cgroups/types.js";
-import { compile, createsNamespace, hasNamespace, type HostFacts } from "../plan/compile.js";
+import { compile, createsNamespace, hasNamespace, Step, type HostFacts } from "../plan/compile.js";
+import { namespacePid, runContainerHooks, runHostHooks, type HookState } from "./hooks.js";
 import { loadBundleConfig } from "../spec/load.js";
 import type { Spec } from "../spec/types.js";
 import {
@@ -120,9 +121,21 @@ export function createContainer(opts: CreateOptions): Created {
     debugStep("program compiled");
 
     if (opts.subreaper) native.setSubreaper(true);
+    const hookState = (status: string, pid?: number): HookState => ({
+      ociVersion: spec.ociVersion, id: opts.id, status, pid, bundle, annotations: spec.annotations ?? {},
+    });
     const pid = driveInit(program, { preservedFds, extraFds }, undo, (initPid) => {
       if (createsNamespace(spec, "user")) writeIdMaps(initPid, spec);
       cgroup.apply(initPid);
+      // what startContainer hooks read: the pid as the container sees it
+      return spec.hooks?.startContainer?.length ? JSON.stringify(hookState("created", namespacePid(initPid))) : "";
+    }, (marker, initPid) => {
+      if (marker !== Step.CREATE_HOOKS) return;
+      const state = hookState("creating", initPid);
+      runHostHooks("prestart", spec.hooks?.prestart, state, true);
+      runHostHooks("createRuntime", spec.hooks?.createRuntime, state, true);
+      runContainerHooks("createContainer", spec.hooks?.createContainer, state, initPid);
+      debugStep("create hooks done");
     });
     debugStep("init ready");
 
@@ -140,6 +153,7 @@ export function createContainer(opts: CreateOptions): Created {
       pidNamespace: hasNamespace(spec, "pid"),
       namespaces: (spec.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: n.path })),
       process: spec.process,
+      hooks: spec.hooks,
       seccomp: seccomp && { bpf: seccomp.bpf.toString("base64"), flags: seccomp.flags },
       rootless: !!opts.rootless,
     };

@@ -1,7 +1,5 @@
 // exec: run another process in a running container: its namespaces (through a pidfd of its init),
 // its cgroup, the process settings of process.json or of config.json with the CLI's overrides.
-import { readlinkSync } from "node:fs";
-import { NAMESPACE_FLAG, NAMESPACE_PROC_NAME } from "../plan/constants.js";
 import { compileExec } from "../plan/exec.js";
 import type { Process } from "../spec/types.js";
 import { writePidFile } from "../state/store.js";
@@ -11,6 +9,7 @@ import { RuntimeError } from "./errors.js";
 import { forwardSignals, waitExitStatus } from "./foreground.js";
 import { driveInit, Undo } from "./init-process.js";
 import { checkConsole, openConsoleSocket } from "./console.js";
+import { namespacesToJoin } from "./namespaces.js";
 
 export interface ExecOptions {
   root: string;
@@ -84,23 +83,3 @@ async function execInner(opts: ExecOptions): Promise<number> {
   }
 }
 
-/** The namespaces of the container's init that tsrun is not already in. */
-export function namespacesToJoin(initPid: number): number {
-  let flags = 0;
-  for (const [type, file] of Object.entries(NAMESPACE_PROC_NAME)) {
-    let theirs: string;
-    try {
-      theirs = readlinkSync(`/proc/${initPid}/ns/${file}`);
-    } catch {
-      continue; // the kernel lacks this namespace type
-    }
-    let ours = "";
-    try {
-      ours = readlinkSync(`/proc/self/ns/${file}`);
-    } catch {
-      // ignore
-    }
-    if (theirs !== ours) flags |= NAMESPACE_FLAG[type];
-  }
-  return flags;
-}

@@ -29,11 +29,14 @@ export class Undo {
  * process it made (the container init, or an exec'd process). */
 export function driveInit(
   program: Program,
-  fds: { preservedFds: number; extraFds?: number[] },
+  fds: { preservedFds: number; extraFds?: number[]; stdio?: number[] },
   undo: Undo,
-  beforeGo: (pid: number) => void,
+  /** Work before the process may go on (maps, cgroup); returns the state JSON the init keeps. */
+  beforeGo: (pid: number) => string | void,
+  /** Work at a REPORT op (hooks); the init waits until it returns. */
+  onReport: (marker: number, pid: number) => void = () => {},
 ): number {
-  const { pid: stage0, sock } = native.spawnInit(fds.preservedFds, fds.extraFds ?? []);
+  const { pid: stage0, sock } = native.spawnInit(fds.preservedFds, fds.extraFds ?? [], fds.stdio ?? []);
   let initPid = 0;
   let sockOpen = true;
   const closeSock = () => {
@@ -59,10 +62,18 @@ export function driveInit(
   } finally {
     native.waitpid(stage0);
   }
-  beforeGo(initPid);
-  native.writeAll(sock, Buffer.from("G"));
-  const ready = expectMessage(sock, program);
-  if (ready.type !== MsgType.READY) throw new RuntimeError("tsrun-init: protocol error: expected ready");
+  const state = Buffer.from(beforeGo(initPid) ?? "");
+  const go = Buffer.alloc(5);
+  go.write("G");
+  go.writeUInt32LE(state.length, 1);
+  native.writeAll(sock, Buffer.concat([go, state]));
+  for (;;) {
+    const msg = expectMessage(sock, program);
+    if (msg.type === MsgType.READY) break;
+    if (msg.type !== MsgType.REPORT) throw new RuntimeError("tsrun-init: protocol error: expected ready");
+    onReport(msg.a, initPid);
+    native.writeAll(sock, Buffer.from("A"));
+  }
   closeSock();
   return initPid;
 }
@@ -77,6 +88,7 @@ function expectMessage(sock: number, program: Program) {
 export function describeInitError(program: Program, index: number, errno: number, detail: string): string {
   const op = program.ops[index];
   if (!op) return `tsrun-init: ${detail || errnoText(errno)}`;
+  if (op.op === "HOOK") return `${op.origin}: ${op.what}: ${errno ? errnoText(errno) : detail}`;
   if (op.op === "FIND_EXEC") {
     const name = String(op.strs?.[0] ?? "");
     if (name.includes("/")) return `exec: ${JSON.stringify(name)}: stat ${name}: ${errnoText(errno)}`;

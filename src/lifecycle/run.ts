@@ -1,5 +1,7 @@
 // run: create and start in one step; in the foreground, forward signals and return the exit status.
+import { loadContainer } from "./container.js";
 import { createContainer, type CreateOptions } from "./create.js";
+import { afterStart } from "./start.js";
 import { deleteContainer } from "./delete.js";
 import { forwardSignals, waitExitStatus } from "./foreground.js";
 
@@ -12,6 +14,7 @@ export interface RunOptions extends Omit<CreateOptions, "waitForStart" | "subrea
 export async function runContainer(opts: RunOptions): Promise<number> {
   if (opts.detach) {
     createContainer({ ...opts, waitForStart: false, detached: true });
+    afterStart(loadContainer(opts.root, opts.id));
     return 0;
   }
   const forwarder = forwardSignals();
@@ -20,6 +23,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     const { pid, state } = createContainer({ ...opts, waitForStart: false, subreaper: true, detached: false });
     created = true;
     forwarder.attach(pid, state.initStartTime);
+    afterStart(loadContainer(opts.root, opts.id));
     return await waitExitStatus(pid);
   } finally {
     forwarder.detach();

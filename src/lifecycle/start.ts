@@ -1,10 +1,25 @@
 import { unlinkSync } from "node:fs";
 import { fifoPath, lockContainer } from "../state/store.js";
 import { native, procStat } from "../syscalls/index.js";
-import { loadContainer } from "./container.js";
+import { loadContainer, type Container } from "./container.js";
+import { runHostHooks, waitForExec } from "./hooks.js";
 import { RuntimeError } from "./errors.js";
 
 const START_TIMEOUT_MS = 60_000;
+
+/** startContainer hooks run in the init before the process; poststart ones once it runs. */
+export function afterStart(c: Container): void {
+  const hooks = c.state.hooks;
+  if (!hooks?.startContainer?.length && !hooks?.poststart?.length) return;
+  if (!waitForExec(c.state.initPid, c.state.initStartTime))
+    throw new RuntimeError(hooks.startContainer?.length
+      ? "the container process did not start: a startContainer hook failed"
+      : "the container process exited before it started");
+  const s = c.state;
+  runHostHooks("poststart", hooks.poststart, {
+    ociVersion: s.ociVersion, id: s.id, status: "running", pid: s.initPid, bundle: s.bundle, annotations: s.annotations ?? {},
+  }, false);
+}
 
 export function startContainer(root: string, id: string): void {
   const c = loadContainer(root, id);
@@ -24,6 +39,7 @@ export function startContainer(root: string, id: string): void {
     } finally {
       native.close(pidfd);
     }
+    afterStart(c);
   } finally {
     release();
   }

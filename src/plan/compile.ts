@@ -1,6 +1,6 @@
 // Compiles a validated Spec into the init program tsrun-init executes. Pure: every fact about the
 // host comes in through `host`, so the whole translation is testable without root.
-import type { Mount, Process, Spec } from "../spec/types.js";
+import type { Hook, Mount, Process, Spec } from "../spec/types.js";
 import {
   CAPABILITIES, CLONE, DEFAULT_PATH, MS, NAMESPACE_FLAG, RLIMITS, S_IFBLK, S_IFCHR, S_IFIFO,
 } from "./constants.js";
@@ -30,7 +30,7 @@ export interface PlanOptions {
 }
 
 /** A marker the init reports (OP_REPORT) where tsrun has work to do mid-program. */
-export const Step = { MAPS_AND_CGROUP: 1 } as const;
+export const Step = { MAPS_AND_CGROUP: 1, CREATE_HOOKS: 2 } as const;
 
 const DEFAULT_DEVICES = [
   { path: "/dev/null", major: 1, minor: 3 },
@@ -42,6 +42,9 @@ const DEFAULT_DEVICES = [
 ];
 
 const MAX_U64 = (1n << 64n) - 1n;
+
+/** personality(2) execution domains the spec names. */
+const PERSONALITY_DOMAINS: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
 
 export function u64(n: number): bigint {
   if (n >= 18446744073709551615) return MAX_U64;
@@ -111,14 +114,22 @@ export function compile(spec: Spec, opts: PlanOptions, host: HostFacts): Program
     add({ op: "WRITE_FILE", strs: ["/proc/self/oom_score_adj", String(process.oomScoreAdj)], origin: "process.oomScoreAdj", what: "set oom_score_adj" });
 
   if (newMount) compileRootfs(spec, opts, host, newUser, add);
-  else add({ op: "OPEN_ROOT", strs: ["/"], origin: "root", what: "open /" });
+  else {
+    add({ op: "OPEN_ROOT", strs: ["/"], origin: "root", what: "open /" });
+    addCreateHooksPoint(spec, add);
+  }
 
   if (!newMount) compileSysctls(spec, add);
+  const persona = spec.linux?.personality;
+  if (persona) {
+    const domain = PERSONALITY_DOMAINS[persona.domain];
+    if (domain !== undefined) add({ op: "PERSONALITY", ints: [domain], origin: "linux.personality", what: `set personality ${persona.domain}` });
+  }
   if (spec.hostname !== undefined)
     add({ op: "SETHOSTNAME", strs: [spec.hostname], origin: "hostname", what: `set hostname ${JSON.stringify(spec.hostname)}` });
   if (spec.domainname !== undefined)
     add({ op: "SETDOMAINNAME", strs: [spec.domainname], origin: "domainname", what: `set domainname ${JSON.stringify(spec.domainname)}` });
-  compileProcess(process, "process", opts, add);
+  compileProcess(process, "process", { ...opts, startHooks: spec.hooks?.startContainer }, add);
   return { ops, warnings };
 }
 
@@ -130,6 +141,8 @@ export interface ProcessOptions {
   consoleFd?: number;
   /** linux.seccomp compiled to BPF (src/plan/seccomp.ts). */
   seccomp?: { bpf: Buffer; flags: number };
+  /** hooks.startContainer: run by the init inside the container, before the process. */
+  startHooks?: Hook[];
 }
 
 /** The part every process shares, container init or exec: limits, cwd, user, caps, then execve. */
@@ -164,6 +177,16 @@ export function compileProcess(process: Process, base: string, opts: ProcessOpti
 
   add({ op: "READY", origin: "runtime", what: "report ready" });
   if (opts.fifoPath) add({ op: "WAIT_FIFO", origin: "exec.fifo", what: "wait for start" });
+  (opts.startHooks ?? []).forEach((h, i) => {
+    const args = h.args ?? [h.path];
+    add({
+      op: "HOOK",
+      strs: [h.path, nulJoin(args), nulJoin(h.env ?? [])],
+      ints: [args.length, (h.env ?? []).length, h.timeout ?? 0],
+      origin: `hooks.startContainer[${i}]`,
+      what: `run ${h.path}`,
+    });
+  });
   if (seccomp && process.noNewPrivileges) add(seccomp);
   add({ op: "CLOSE_FDS", ints: [3 + (opts.preservedFds ?? 0)], origin: "runtime", what: "close inherited fds" });
   add({
@@ -201,13 +224,18 @@ function compileUser(process: Process, base: string, add: (op: Op) => void): voi
     const raisable = capMask(caps.ambient) & capMask(caps.permitted) & capMask(caps.inheritable);
     if (raisable) add({ op: "AMBIENT", ints: [raisable], origin: `${base}.capabilities.ambient`, what: "raise ambient capabilities" });
   }
-  add({ op: "UMASK", ints: [user.umask ?? 0o022], origin: `${base}.user.umask`, what: "set umask" });
+  // unset: keep the caller's umask, as the spec says (runc forces 0022 here)
+  if (user.umask !== undefined) add({ op: "UMASK", ints: [user.umask], origin: `${base}.user.umask`, what: "set umask" });
   if (process.noNewPrivileges) add({ op: "NO_NEW_PRIVS", origin: `${base}.noNewPrivileges`, what: "set no_new_privs" });
 }
 
 function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: boolean, add: (op: Op) => void): void {
   const rootProp = spec.linux?.rootfsPropagation ? propagationFlag(spec.linux.rootfsPropagation) : undefined;
-  add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [MS.REC | (rootProp ?? MS.SLAVE), MountTarget.HOST], origin: "linux.rootfsPropagation", what: "set propagation of /" });
+  // Never let the container's mounts reach the host: / starts as a slave (or private), and a
+  // shared or unbindable rootfsPropagation is applied only after pivot_root, which refuses both.
+  const lateProp = rootProp !== undefined && (rootProp & (MS.SHARED | MS.UNBINDABLE)) !== 0;
+  const earlyProp = rootProp === undefined ? MS.SLAVE : lateProp ? MS.PRIVATE : rootProp;
+  add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [MS.REC | earlyProp, MountTarget.HOST], origin: "linux.rootfsPropagation", what: "set propagation of /" });
   add({ op: "MOUNT", strs: [opts.rootfs, opts.rootfs, "", ""], ints: [MS.BIND | MS.REC, MountTarget.HOST], origin: "root.path", what: `bind ${opts.rootfs} onto itself` });
   add({ op: "OPEN_ROOT", strs: [opts.rootfs], origin: "root.path", what: `open ${opts.rootfs}` });
 
@@ -251,10 +279,11 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
       add({ op: "SYMLINK_IN_ROOT", strs: [target, link], origin: "default devices", what: `symlink ${link} -> ${target}` });
   }
 
+  addCreateHooksPoint(spec, add);
   if (opts.noPivot) add({ op: "MOVE_ROOT", origin: "--no-pivot", what: "move the rootfs to / and chroot" });
   else add({ op: "PIVOT_ROOT", origin: "root.path", what: `pivot_root to ${opts.rootfs}` });
-  if (rootProp !== undefined)
-    add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [rootProp, MountTarget.HOST], origin: "linux.rootfsPropagation", what: `make / ${spec.linux!.rootfsPropagation}` });
+  if (lateProp)
+    add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [rootProp!, MountTarget.HOST], origin: "linux.rootfsPropagation", what: `make / ${spec.linux!.rootfsPropagation}` });
 
   // sysctls go in before readonlyPaths can make /proc/sys read-only
   compileSysctls(spec, add);
@@ -264,6 +293,14 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
     add({ op: "READONLY_PATH", strs: [p], origin: `linux.readonlyPaths[${i}]`, what: `make ${p} read-only` }));
   if (spec.root?.readonly)
     add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [0, MountTarget.HOST, 0, MS.RDONLY], origin: "root.readonly", what: "remount / read-only" });
+}
+
+/** Where prestart, createRuntime and createContainer hooks run: set up, not yet pivoted. */
+function addCreateHooksPoint(spec: Spec, add: (op: Op) => void): void {
+  const h = spec.hooks ?? {};
+  if (!h.prestart?.length && !h.createRuntime?.length && !h.createContainer?.length) return;
+  add({ op: "REPORT", ints: [Step.CREATE_HOOKS], origin: "hooks", what: "run the prestart, createRuntime and createContainer hooks" });
+  add({ op: "WAIT_ACK", origin: "hooks", what: "wait for the hooks" });
 }
 
 function compileSysctls(spec: Spec, add: (op: Op) => void): void {
@@ -283,7 +320,7 @@ function compileMount(m: Mount, i: number, opts: PlanOptions, host: HostFacts): 
     return [{
       op: "MOUNT",
       strs: [source, m.destination, "", ""],
-      ints: [MS.BIND | (parsed.recursive ? MS.REC : 0), target, parsed.propagation, remount],
+      ints: [MS.BIND | (parsed.recursive ? MS.REC : 0), target, parsed.propagation, remount, parsed.attrSet, parsed.attrClr],
       origin,
       what: `bind ${source} on ${m.destination}`,
     }];
@@ -292,7 +329,7 @@ function compileMount(m: Mount, i: number, opts: PlanOptions, host: HostFacts): 
   return [{
     op: "MOUNT",
     strs: [m.source ?? type, m.destination, type, parsed.data.join(",")],
-    ints: [parsed.flags, MountTarget.DIR, parsed.propagation, 0],
+    ints: [parsed.flags, MountTarget.DIR, parsed.propagation, 0, parsed.attrSet, parsed.attrClr],
     origin,
     what: `mount ${type || m.source} on ${m.destination}`,
   }];

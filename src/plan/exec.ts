@@ -1,5 +1,5 @@
 // The program of `exec`: join the running container's namespaces, then become its new process.
-import type { Process } from "../spec/types.js";
+import type { Hook, Process } from "../spec/types.js";
 import { CLONE } from "./constants.js";
 import { compileProcess } from "./compile.js";
 import type { Op, Program } from "./ops.js";
@@ -28,4 +28,25 @@ export function compileExec(process: Process, opts: ExecPlanOptions): Program {
   if (opts.consoleFd !== undefined) add({ op: "SETSID", origin: "process.terminal", what: "create a session" });
   compileProcess(process, "process", { preservedFds: opts.preservedFds, consoleFd: opts.consoleFd, seccomp: opts.seccomp }, add);
   return { ops };
+}
+
+/** A createContainer hook: join the container's namespaces (still before pivot_root), exec it. */
+export function compileHookExec(hook: Hook, opts: { nsFlags: number; pidfd: number; origin: string }): Program {
+  const ops: Op[] = [];
+  const add = (op: Op) => ops.push(op);
+  if (opts.nsFlags)
+    add({ op: "SETNS_FD", ints: [opts.pidfd, opts.nsFlags], origin: opts.origin, what: "join the container's namespaces" });
+  add({ op: "CLONE", ints: [0], origin: opts.origin, what: "enter the pid namespace" });
+  add({ op: "WAIT_GO", origin: "runtime", what: "wait" });
+  add({ op: "FIND_EXEC", strs: [hook.path, ""], origin: opts.origin, what: `find ${hook.path}` });
+  add({ op: "READY", origin: "runtime", what: "report ready" });
+  add({ op: "CLOSE_FDS", ints: [3], origin: "runtime", what: "close inherited fds" });
+  const args = hook.args ?? [hook.path];
+  const env = hook.env ?? [];
+  add({ op: "EXEC", strs: [nulJoin(args), nulJoin(env)], ints: [args.length, env.length], origin: opts.origin, what: `run ${hook.path}` });
+  return { ops };
+}
+
+function nulJoin(list: readonly string[]): Buffer {
+  return Buffer.concat(list.map((s) => Buffer.from(s + "\0")));
 }

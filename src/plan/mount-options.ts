@@ -7,7 +7,24 @@ export interface ParsedMountOptions {
   data: string[];
   bind: boolean;
   recursive: boolean;
+  /** MOUNT_ATTR_* set / cleared on the whole mount tree (rro, rnosuid, ...) */
+  attrSet: number;
+  attrClr: number;
 }
+
+/** mount_setattr(2) attributes. */
+export const MOUNT_ATTR = { RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, ATIME_MASK: 0x70, RELATIME: 0x0, NOATIME: 0x10, STRICTATIME: 0x20, NODIRATIME: 0x80, NOSYMFOLLOW: 0x200000 } as const;
+
+const RECURSIVE_SET: Record<string, [number, number]> = {
+  rro: [MOUNT_ATTR.RDONLY, 0], rrw: [0, MOUNT_ATTR.RDONLY],
+  rnosuid: [MOUNT_ATTR.NOSUID, 0], rsuid: [0, MOUNT_ATTR.NOSUID],
+  rnodev: [MOUNT_ATTR.NODEV, 0], rdev: [0, MOUNT_ATTR.NODEV],
+  rnoexec: [MOUNT_ATTR.NOEXEC, 0], rexec: [0, MOUNT_ATTR.NOEXEC],
+  rnodiratime: [MOUNT_ATTR.NODIRATIME, 0], rdiratime: [0, MOUNT_ATTR.NODIRATIME],
+  rnosymfollow: [MOUNT_ATTR.NOSYMFOLLOW, 0], rsymfollow: [0, MOUNT_ATTR.NOSYMFOLLOW],
+  rnoatime: [MOUNT_ATTR.NOATIME, MOUNT_ATTR.ATIME_MASK], rstrictatime: [MOUNT_ATTR.STRICTATIME, MOUNT_ATTR.ATIME_MASK],
+  rrelatime: [MOUNT_ATTR.RELATIME, MOUNT_ATTR.ATIME_MASK],
+};
 
 const SET: Record<string, number> = {
   ro: MS.RDONLY, nosuid: MS.NOSUID, nodev: MS.NODEV, noexec: MS.NOEXEC, sync: MS.SYNCHRONOUS,
@@ -30,13 +47,18 @@ const PROPAGATION: Record<string, number> = {
 const IGNORED = new Set(["tmpcopyup", "defaults"]);
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0, propagation: 0, data: [], bind: false, recursive: false };
+  const out: ParsedMountOptions = { flags: 0, propagation: 0, data: [], bind: false, recursive: false, attrSet: 0, attrClr: 0 };
   for (const opt of options) {
     if (opt === "bind") out.bind = true;
     else if (opt === "rbind") { out.bind = true; out.recursive = true; }
     else if (opt in SET) out.flags |= SET[opt];
     else if (opt in CLEAR) out.flags &= ~CLEAR[opt];
     else if (opt in PROPAGATION) out.propagation |= PROPAGATION[opt];
+    else if (opt in RECURSIVE_SET) {
+      const [set, clr] = RECURSIVE_SET[opt];
+      out.attrSet = (out.attrSet & ~clr) | set;
+      out.attrClr = (out.attrClr & ~set) | clr;
+    }
     else if (!IGNORED.has(opt)) out.data.push(opt);
   }
   return out;

@@ -41,6 +41,8 @@ export const OpCode = {
   WAIT_ACK: 37,
   SETNS_FD: 38,
   CONSOLE: 39,
+  PERSONALITY: 40,
+  HOOK: 41,
 } as const;
 export type OpName = keyof typeof OpCode;
 

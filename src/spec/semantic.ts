@@ -372,7 +372,10 @@ function checkMounts(c: Collector, mounts: unknown): void {
   mounts.forEach((m, i) => {
     if (!isObj(m)) return;
     const p = `/mounts/${i}`;
-    checkAbsolute(c, `${p}/destination`, m.destination, "inside the container");
+    // runtime-spec 1.1+: destination SHOULD be absolute, MAY be relative (then relative to "/")
+    if (m.destination === "") c.error(`${p}/destination`, "must be a path inside the container, not an empty string");
+    else if (isStr(m.destination) && !m.destination.startsWith("/"))
+      c.warn(`${p}/destination`, `${q(m.destination)} is relative: it is mounted at ${q("/" + m.destination)} (the spec allows this for compatibility; prefer an absolute path)`);
     if (isBindMount(m) && (!isStr(m.source) || m.source === "")) {
       c.error(`${p}/source`, "is required for a bind mount: it names the file or directory to bind");
     }

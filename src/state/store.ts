@@ -2,7 +2,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SavedCgroup } from "../cgroups/types.js";
-import type { Process } from "../spec/types.js";
+import type { Hooks, Process } from "../spec/types.js";
 import { native } from "../syscalls/native.js";
 
 export const DEFAULT_ROOT = "/run/tsrun";
@@ -25,6 +25,7 @@ export interface StoredState {
   namespaces: { type: string; path?: string }[];
   /** The container's seccomp filter (BPF, base64) and flags, which exec'd processes get too. */
   seccomp?: { bpf: string; flags: number };
+  hooks?: Hooks;
   /** config.json's process: what `exec` starts from when no --process is given. */
   process?: Process;
   rootless: boolean;

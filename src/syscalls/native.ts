@@ -17,7 +17,8 @@ export interface InitMessage {
 }
 
 interface Addon {
-  spawnInit(preservedFds: number, extraFds?: number[]): { pid: number; sock: number };
+  /** stdio: fds to become the init's 0, 1, 2 (-1 keeps ours). */
+  spawnInit(preservedFds: number, extraFds?: number[], stdio?: number[]): { pid: number; sock: number };
   writeAll(fd: number, data: Buffer): void;
   readMsg(fd: number, timeoutMs: number): InitMessage | null;
   close(fd: number): void;
@@ -32,6 +33,7 @@ interface Addon {
   initSize(): number;
   unixConnect(path: string): number;
   recvFd(sock: number): number;
+  pipe(): [number, number];
   seccompCompile(desc: string): { bpf: Buffer; unknownSyscalls: string[]; unknownArches: string[] };
   seccompVersion(): string;
   seccompResolveSyscall(name: string, arch?: string): number;

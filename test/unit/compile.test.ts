@@ -2,6 +2,7 @@ import t from "tap";
 import { compile, type HostFacts, type PlanOptions } from "../../src/plan/compile.js";
 import { CLONE, MS } from "../../src/plan/constants.js";
 import { formatProgram } from "../../src/plan/format.js";
+import { MOUNT_ATTR } from "../../src/plan/mount-options.js";
 import { MountTarget, type Op } from "../../src/plan/ops.js";
 import type { Spec } from "../../src/spec/types.js";
 
@@ -85,7 +86,7 @@ t.test("process settings", async (t) => {
   t.equal(find(p.ops, "AMBIENT").length, 0, "ambient caps that are not inheritable are not raised");
   t.equal(find(p.ops, "NO_NEW_PRIVS").length, 1);
   t.same(find(p.ops, "FIND_EXEC")[0].strs, ["sh", "/bin:/usr/bin"], "executable looked up on the process's PATH");
-  t.same(find(p.ops, "UMASK")[0].ints, [0o022]);
+  t.equal(find(p.ops, "UMASK").length, 0, "no umask set: the caller's stays");
   const exec = find(p.ops, "EXEC")[0];
   t.same(exec.ints, [3, 2]);
   t.equal(exec.strs![0].toString(), "sh\0-c\0true\0");
@@ -101,6 +102,7 @@ t.test("process settings", async (t) => {
   t.match(find(q.ops, "EXEC")[0].strs![1].toString(), /LISTEN_FDS=2\0LISTEN_PID=1\0$/);
   const groups = find(q.ops, "SETGROUPS")[0].strs![0] as Buffer;
   t.same([groups.readUInt32LE(0), groups.readUInt32LE(4)], [10, 20]);
+  t.same(find(q.ops, "UMASK")[0].ints, [0o077]);
   const n = names(q.ops);
   t.ok(n.indexOf("KEEPCAPS") < n.indexOf("SETRESUID") && n.indexOf("SETRESUID") < n.indexOf("CAPSET"), "caps survive the uid change");
 });
@@ -150,10 +152,37 @@ t.test("mounts", async (t) => {
   const p = compile(s, { ...opts, noPivot: true }, host);
   const [data, file] = p.ops.filter((o) => o.origin.startsWith("mounts["));
   t.same(data.strs!.slice(0, 2), ["/b/data", "/data"], "relative sources are relative to the bundle");
-  t.same(data.ints, [MS.BIND | MS.REC, MountTarget.DIR, MS.PRIVATE | MS.REC, MS.RDONLY]);
-  t.same(file.ints, [MS.BIND, MountTarget.FILE, 0, MS.NOSUID], "a file source gets a file target");
+  t.same(data.ints, [MS.BIND | MS.REC, MountTarget.DIR, MS.PRIVATE | MS.REC, MS.RDONLY, 0, 0]);
+  t.same(file.ints, [MS.BIND, MountTarget.FILE, 0, MS.NOSUID, 0, 0], "a file source gets a file target");
   t.equal(find(p.ops, "MKNOD_IN_ROOT").length, 0, "a bound /dev gets no default devices");
   t.ok(names(p.ops).includes("MOVE_ROOT") && !names(p.ops).includes("PIVOT_ROOT"), "--no-pivot");
+});
+
+t.test("recursive mount attributes and rootfs propagation", async (t) => {
+  const s = baseSpec();
+  s.mounts = [{ destination: "/data", source: "/srv", options: ["rbind", "rro", "rnosuid"] }];
+  s.linux!.rootfsPropagation = "shared";
+  const p = compile(s, opts, host);
+  const data = p.ops.find((o) => o.origin === "mounts[0]")!;
+  t.same(data.ints!.slice(4), [MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID, 0], "rro, rnosuid: mount_setattr on the whole tree");
+  const props = p.ops.filter((o) => o.origin === "linux.rootfsPropagation");
+  t.same(props[0].ints!.slice(0, 1), [MS.REC | MS.PRIVATE], "/ is private, never shared with the host, before pivot_root");
+  t.same(props[1].ints!.slice(0, 1), [MS.SHARED], "shared only after pivot_root");
+  t.ok(p.ops.indexOf(props[1]) > p.ops.findIndex((o) => o.op === "PIVOT_ROOT"));
+});
+
+t.test("hooks: a sync point before pivot_root, startContainer hooks in the init after the fifo", async (t) => {
+  const s = baseSpec();
+  s.hooks = { createRuntime: [{ path: "/bin/a" }], startContainer: [{ path: "/bin/b", args: ["b", "x"], timeout: 5 }] };
+  const p = compile(s, opts, host);
+  const n = names(p.ops);
+  t.ok(n.indexOf("REPORT") < n.indexOf("PIVOT_ROOT") && n.indexOf("WAIT_ACK") === n.indexOf("REPORT") + 1);
+  const hook = find(p.ops, "HOOK")[0];
+  t.equal(hook.origin, "hooks.startContainer[0]");
+  t.same(hook.ints, [2, 0, 5]);
+  t.ok(p.ops.indexOf(hook) > n.indexOf("WAIT_FIFO") && p.ops.indexOf(hook) < n.indexOf("EXEC"));
+  const none = compile(baseSpec(), opts, host);
+  t.notOk(names(none.ops).includes("REPORT"), "no hooks, no sync point");
 });
 
 t.test("no mount namespace: no rootfs setup", async (t) => {

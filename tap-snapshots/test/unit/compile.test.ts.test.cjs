@@ -47,11 +47,10 @@ exports[`test/unit/compile.test.ts > TAP > runc's default config compiles to the
  38  SETRESUID        set uid 0                                        process.user.uid
  39  KEEPCAPS         stop keeping capabilities                        process.user
  40  CAPSET           set capabilities                                 process.capabilities
- 41  UMASK            set umask                                        process.user.umask
- 42  NO_NEW_PRIVS     set no_new_privs                                 process.noNewPrivileges
- 43  READY            report ready                                     runtime
- 44  WAIT_FIFO        wait for start                                   exec.fifo
- 45  CLOSE_FDS        close inherited fds                              runtime
- 46  EXEC             exec "sh"                                        process.args
+ 41  NO_NEW_PRIVS     set no_new_privs                                 process.noNewPrivileges
+ 42  READY            report ready                                     runtime
+ 43  WAIT_FIFO        wait for start                                   exec.fifo
+ 44  CLOSE_FDS        close inherited fds                              runtime
+ 45  EXEC             exec "sh"                                        process.args
 
 `
