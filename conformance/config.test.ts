@@ -2,10 +2,23 @@
 // extensibility and valid values. Each test runs the probe in the container
 // and compares what it reports with config.json.
 import t from "tap";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Env, RUNTIME, allOptions, dev, fileText, mountAt, nsLink, type OciConfig, type ProbeReport } from "./lib.js";
+import {
+  Env,
+  RUNTIME,
+  allOptions,
+  consoleRecv,
+  dev,
+  device,
+  fileText,
+  mountAt,
+  nsLink,
+  waitFor,
+  type OciConfig,
+  type ProbeReport,
+} from "./lib.js";
 
 const env = new Env("config");
 t.teardown(() => env.cleanup());
@@ -335,6 +348,45 @@ t.test("config.md#process: cwd MUST be absolute (an invalid value is an error)",
 t.test("config.md#process: args needs at least one entry", (t) => {
   const { res } = env.probe([], (c) => (c.process!.args = []));
   t.not(res.status, 0, "empty args is an error");
+  t.end();
+});
+
+t.test("config.md#process: terminal true puts a pseudoterminal on the process's stdio", (t) => {
+  const dir = env.dir("console");
+  const sock = join(dir, "console.sock");
+  const outFile = join(dir, "console.out");
+  const recv = spawn(consoleRecv(), [sock, outFile], { stdio: "ignore" });
+  env.onCleanup(() => recv.kill("SIGKILL"));
+  waitFor(() => existsSync(sock), 3000);
+  const b = env.bundle({
+    args: ["/probe"],
+    mutate: (c) => {
+      c.process!.terminal = true;
+      c.process!.consoleSize = { height: 25, width: 80 };
+    },
+  });
+  const id = env.id();
+  const cr = env.create(b, id, ["--console-socket", sock]);
+  t.equal(cr.status, 0, "create --console-socket succeeds", { stderr: cr.stderr });
+  t.equal(env.start(id).status, 0, "start succeeds");
+  const text = waitFor(() => {
+    const s = fileText(outFile) ?? "";
+    return s.includes("}\r\n") || s.trimEnd().endsWith("}") ? s : undefined;
+  }, 5000);
+  let report: ProbeReport | null = null;
+  try {
+    report = JSON.parse((text ?? "").replace(/\r/g, "").trim().split("\n").pop() ?? "") as ProbeReport;
+  } catch {
+    report = null;
+  }
+  t.ok(report, "the probe's output arrives through the pty master sent on the console socket");
+  for (const fd of [0, 1, 2]) t.equal(report?.stdio[fd]?.isatty, true, `fd ${fd} is a terminal`);
+  t.match(report?.stdio[0]?.target ?? "", /^\/dev\/pts\/\d+$/, "stdin is a /dev/pts slave of the container's devpts");
+  const cons = report ? device(report, "/dev/console") : undefined;
+  t.ok(cons && cons.type === "c" && cons.major === 136, "config-linux.md#default-devices: /dev/console is the pty (char 136:N)", { found: cons });
+  t.same(report?.winsize, { rows: 25, cols: 80 }, "consoleSize sets the terminal size");
+  env.delete(id, true);
+  recv.kill("SIGKILL");
   t.end();
 });
 

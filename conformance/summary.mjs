@@ -8,7 +8,6 @@ let passed = 0, failed = 0, skipped = 0;
 const todos = [], failures = [];
 const indentOf = (l) => l.length - l.trimStart().length;
 let prevIndent = -1;
-let prevWasPlanOrPoint = false;
 for (let i = 0; i < lines.length; i++) {
   const line = lines[i];
   if (!line.trim()) continue;
@@ -45,7 +44,6 @@ for (let i = 0; i < lines.length; i++) {
     }
   }
   prevIndent = ind;
-  prevWasPlanOrPoint = !!m;
 }
 for (const f of failures) console.log(`# failed: ${f}`);
 for (const t of todos) console.log(`# todo: ${t}`);

@@ -341,9 +341,15 @@ static int do_readonly(struct op *o) {
 }
 
 static int do_pivot_root(void) {
-  if (fchdir(root_fd) < 0) return -1;
-  if (syscall(SYS_pivot_root, ".", ".") < 0) return -1;
-  /* the old root is stacked under the new one: make it private, then detach it */
+  int old_root = open("/", O_DIRECTORY | O_PATH | O_CLOEXEC);
+  if (old_root < 0) return -1;
+  if (fchdir(root_fd) < 0 || syscall(SYS_pivot_root, ".", ".") < 0) { int e = errno; close(old_root); errno = e; return -1; }
+  /* The old root is stacked on the new one. From inside it (not from the new root, whose
+   * shared mounts must stay shared), cut it from the host's propagation, then detach it. */
+  int r = fchdir(old_root);
+  int e = errno;
+  close(old_root);
+  if (r < 0) { errno = e; return -1; }
   if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) return -1;
   if (umount2(".", MNT_DETACH) < 0) return -1;
   if (chdir("/") < 0) return -1;

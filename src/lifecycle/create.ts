@@ -90,9 +90,14 @@ export function createContainer(opts: CreateOptions): Created {
     });
     cgroup.create();
     undo.push(() => cgroup.destroy());
-    const resources = spec.linux?.resources ?? {};
-    const devices = containerDeviceRules(resources.devices, spec.linux?.devices);
-    for (const w of cgroup.set({ ...resources, devices })) warn(w);
+    const { devices: deviceRules, ...resources } = spec.linux?.resources ?? {};
+    const devices = containerDeviceRules(deviceRules, spec.linux?.devices);
+    // device rules wait until the init has made the device nodes (Step.DEVICE_RULES), or until
+    // it is in its cgroup when it makes none (no mount namespace)
+    const applyDeviceRules = () => {
+      for (const w of cgroup.set({ devices })) warn(w);
+    };
+    for (const w of cgroup.set(resources)) warn(w);
     debugStep("cgroup ready");
 
     const host: HostFacts = {
@@ -127,9 +132,11 @@ export function createContainer(opts: CreateOptions): Created {
     const pid = driveInit(program, { preservedFds, extraFds }, undo, (initPid) => {
       if (createsNamespace(spec, "user")) writeIdMaps(initPid, spec);
       cgroup.apply(initPid);
+      if (!createsNamespace(spec, "mount")) applyDeviceRules();
       // what startContainer hooks read: the pid as the container sees it
       return spec.hooks?.startContainer?.length ? JSON.stringify(hookState("created", namespacePid(initPid))) : "";
     }, (marker, initPid) => {
+      if (marker === Step.DEVICE_RULES) return applyDeviceRules();
       if (marker !== Step.CREATE_HOOKS) return;
       const state = hookState("creating", initPid);
       runHostHooks("prestart", spec.hooks?.prestart, state, true);

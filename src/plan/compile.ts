@@ -30,7 +30,7 @@ export interface PlanOptions {
 }
 
 /** A marker the init reports (OP_REPORT) where tsrun has work to do mid-program. */
-export const Step = { MAPS_AND_CGROUP: 1, CREATE_HOOKS: 2 } as const;
+export const Step = { MAPS_AND_CGROUP: 1, CREATE_HOOKS: 2, DEVICE_RULES: 3 } as const;
 
 const DEFAULT_DEVICES = [
   { path: "/dev/null", major: 1, minor: 3 },
@@ -172,6 +172,8 @@ export function compileProcess(process: Process, base: string, opts: ProcessOpti
     origin: "linux.seccomp",
     what: `load the seccomp filter (${opts.seccomp.bpf.length / 8} instructions)`,
   };
+  // Inherited fds are marked close-on-exec before any filter loads: a profile need not allow close_range
+  add({ op: "CLOSE_FDS", ints: [3 + (opts.preservedFds ?? 0)], origin: "runtime", what: "close inherited fds" });
   if (seccomp && !process.noNewPrivileges) add(seccomp);
   compileUser(process, base, add);
 
@@ -188,7 +190,6 @@ export function compileProcess(process: Process, base: string, opts: ProcessOpti
     });
   });
   if (seccomp && process.noNewPrivileges) add(seccomp);
-  add({ op: "CLOSE_FDS", ints: [3 + (opts.preservedFds ?? 0)], origin: "runtime", what: "close inherited fds" });
   add({
     op: "EXEC",
     strs: [nulJoin(args), nulJoin(env)],
@@ -278,6 +279,9 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
     for (const [target, link] of links)
       add({ op: "SYMLINK_IN_ROOT", strs: [target, link], origin: "default devices", what: `symlink ${link} -> ${target}` });
   }
+  // The device cgroup rules apply once the nodes exist: a rule may deny mknod of a listed device.
+  add({ op: "REPORT", ints: [Step.DEVICE_RULES], origin: "linux.resources.devices", what: "apply the device cgroup rules" });
+  add({ op: "WAIT_ACK", origin: "linux.resources.devices", what: "wait for the device cgroup rules" });
 
   addCreateHooksPoint(spec, add);
   if (opts.noPivot) add({ op: "MOVE_ROOT", origin: "--no-pivot", what: "move the rootfs to / and chroot" });
