@@ -1,5 +1,5 @@
 import t from "tap";
-import { compile, type HostFacts, type PlanOptions } from "../../src/plan/compile.js";
+import { compile, Step, type HostFacts, type PlanOptions } from "../../src/plan/compile.js";
 import { CLONE, MS } from "../../src/plan/constants.js";
 import { formatProgram } from "../../src/plan/format.js";
 import { MOUNT_ATTR } from "../../src/plan/mount-options.js";
@@ -176,13 +176,16 @@ t.test("hooks: a sync point before pivot_root, startContainer hooks in the init 
   s.hooks = { createRuntime: [{ path: "/bin/a" }], startContainer: [{ path: "/bin/b", args: ["b", "x"], timeout: 5 }] };
   const p = compile(s, opts, host);
   const n = names(p.ops);
-  t.ok(n.indexOf("REPORT") < n.indexOf("PIVOT_ROOT") && n.indexOf("WAIT_ACK") === n.indexOf("REPORT") + 1);
+  const hooksPoint = p.ops.findIndex((o) => o.op === "REPORT" && o.ints![0] === Step.CREATE_HOOKS);
+  t.ok(hooksPoint > 0 && hooksPoint < n.indexOf("PIVOT_ROOT") && n[hooksPoint + 1] === "WAIT_ACK");
   const hook = find(p.ops, "HOOK")[0];
   t.equal(hook.origin, "hooks.startContainer[0]");
   t.same(hook.ints, [2, 0, 5]);
   t.ok(p.ops.indexOf(hook) > n.indexOf("WAIT_FIFO") && p.ops.indexOf(hook) < n.indexOf("EXEC"));
   const none = compile(baseSpec(), opts, host);
-  t.notOk(names(none.ops).includes("REPORT"), "no hooks, no sync point");
+  t.notOk(none.ops.some((o) => o.op === "REPORT" && o.ints![0] === Step.CREATE_HOOKS), "no hooks, no sync point");
+  const devices = none.ops.findIndex((o) => o.op === "REPORT" && o.ints![0] === Step.DEVICE_RULES);
+  t.ok(devices > names(none.ops).lastIndexOf("MKNOD_IN_ROOT") && devices < names(none.ops).indexOf("PIVOT_ROOT"), "device rules once the nodes exist");
 });
 
 t.test("no mount namespace: no rootfs setup", async (t) => {

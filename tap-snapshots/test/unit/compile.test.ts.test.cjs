@@ -32,25 +32,27 @@ exports[`test/unit/compile.test.ts > TAP > runc's default config compiles to the
  23  SYMLINK_IN_ROOT  symlink /dev/stderr -> /proc/self/fd/2           default devices
  24  SYMLINK_IN_ROOT  symlink /dev/core -> /proc/kcore                 default devices
  25  SYMLINK_IN_ROOT  symlink /dev/ptmx -> pts/ptmx                    default devices
- 26  PIVOT_ROOT       pivot_root to /b/rootfs                          root.path
- 27  MASK_PATH        mask /proc/kcore                                 linux.maskedPaths[0]
- 28  READONLY_PATH    make /proc/sys read-only                         linux.readonlyPaths[0]
- 29  MOUNT            remount / read-only                              root.readonly
- 30  SETHOSTNAME      set hostname "box"                               hostname
- 31  SETRLIMIT        set RLIMIT_NOFILE to 1024:1024                   process.rlimits[0]
- 32  CHDIR            change directory to /                            process.cwd
- 33  FIND_EXEC        find "sh"                                        process.args[0]
- 34  CAPBSET          drop bounding capabilities                       process.capabilities.bounding
- 35  KEEPCAPS         keep capabilities across the uid change          process.user
- 36  SETGROUPS        set supplementary groups                         process.user.additionalGids
- 37  SETRESGID        set gid 0                                        process.user.gid
- 38  SETRESUID        set uid 0                                        process.user.uid
- 39  KEEPCAPS         stop keeping capabilities                        process.user
- 40  CAPSET           set capabilities                                 process.capabilities
- 41  NO_NEW_PRIVS     set no_new_privs                                 process.noNewPrivileges
- 42  READY            report ready                                     runtime
- 43  WAIT_FIFO        wait for start                                   exec.fifo
- 44  CLOSE_FDS        close inherited fds                              runtime
- 45  EXEC             exec "sh"                                        process.args
+ 26  REPORT           apply the device cgroup rules                    linux.resources.devices
+ 27  WAIT_ACK         wait for the device cgroup rules                 linux.resources.devices
+ 28  PIVOT_ROOT       pivot_root to /b/rootfs                          root.path
+ 29  MASK_PATH        mask /proc/kcore                                 linux.maskedPaths[0]
+ 30  READONLY_PATH    make /proc/sys read-only                         linux.readonlyPaths[0]
+ 31  MOUNT            remount / read-only                              root.readonly
+ 32  SETHOSTNAME      set hostname "box"                               hostname
+ 33  SETRLIMIT        set RLIMIT_NOFILE to 1024:1024                   process.rlimits[0]
+ 34  CHDIR            change directory to /                            process.cwd
+ 35  FIND_EXEC        find "sh"                                        process.args[0]
+ 36  CLOSE_FDS        close inherited fds                              runtime
+ 37  CAPBSET          drop bounding capabilities                       process.capabilities.bounding
+ 38  KEEPCAPS         keep capabilities across the uid change          process.user
+ 39  SETGROUPS        set supplementary groups                         process.user.additionalGids
+ 40  SETRESGID        set gid 0                                        process.user.gid
+ 41  SETRESUID        set uid 0                                        process.user.uid
+ 42  KEEPCAPS         stop keeping capabilities                        process.user
+ 43  CAPSET           set capabilities                                 process.capabilities
+ 44  NO_NEW_PRIVS     set no_new_privs                                 process.noNewPrivileges
+ 45  READY            report ready                                     runtime
+ 46  WAIT_FIFO        wait for start                                   exec.fifo
+ 47  EXEC             exec "sh"                                        process.args
 
 `
