@@ -30,12 +30,13 @@ const SET: Record<string, number> = {
   ro: MS.RDONLY, nosuid: MS.NOSUID, nodev: MS.NODEV, noexec: MS.NOEXEC, sync: MS.SYNCHRONOUS,
   remount: MS.REMOUNT, mand: MS.MANDLOCK, dirsync: MS.DIRSYNC, noatime: MS.NOATIME,
   nodiratime: MS.NODIRATIME, relatime: MS.RELATIME, strictatime: MS.STRICTATIME,
-  lazytime: MS.LAZYTIME, silent: MS.SILENT, nosymfollow: MS.NOSYMFOLLOW,
+  lazytime: MS.LAZYTIME, silent: MS.SILENT, nosymfollow: MS.NOSYMFOLLOW, iversion: MS.I_VERSION,
 };
 const CLEAR: Record<string, number> = {
   rw: MS.RDONLY, suid: MS.NOSUID, dev: MS.NODEV, exec: MS.NOEXEC, async: MS.SYNCHRONOUS,
   nomand: MS.MANDLOCK, atime: MS.NOATIME, diratime: MS.NODIRATIME, norelatime: MS.RELATIME,
   nostrictatime: MS.STRICTATIME, nolazytime: MS.LAZYTIME, loud: MS.SILENT, symfollow: MS.NOSYMFOLLOW,
+  noiversion: MS.I_VERSION,
 };
 const PROPAGATION: Record<string, number> = {
   private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC,
