@@ -1,6 +1,6 @@
 // create: validate the bundle, compile the init program, start tsrun-init and drive it to ready.
 // Any failure undoes everything made so far (cgroup, state directory, the half-started init).
-import { statSync, writeFileSync } from "node:fs";
+import { readlinkSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { cgroupManagerFor, containerDeviceRules, detectCgroupMode, hugePageSizes, validateResources } from "../cgroups/index.js";
 import { SpecError } from "../spec/problems.js";
@@ -64,13 +64,7 @@ export function createContainer(opts: CreateOptions): Created {
 
   const listenFds = inheritedListenFds();
   const preservedFds = listenFds + (opts.preserveFds ?? 0);
-  for (let i = 0; i < preservedFds; i++) {
-    try {
-      statSync(`/proc/self/fd/${3 + i}`);
-    } catch (e) {
-      throw new RuntimeError(`unable to stat preserved-fd ${i} (of ${preservedFds}): ${(e as Error).message}`);
-    }
-  }
+  checkPreservedFds(preservedFds);
 
   ensureRoot(opts.root);
   if (!createContainerDir(opts.root, opts.id)) throw new RuntimeError("container with given ID already exists");
@@ -207,6 +201,25 @@ function cgroupMountPaths(cgroup: CgroupManager): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, dir] of Object.entries(cgroup.saved.paths)) if (name) out[name] = dir;
   return out;
+}
+
+/**
+ * fds 3..3+n-1 must be ones the caller passed. tsrun's runtime (Bun) opens its event loop's fds at
+ * the lowest free numbers before any of our code runs, and marks inherited fds close-on-exec, so
+ * flags cannot tell them apart: its eventpoll and eventfd are refused by kind instead.
+ */
+export function checkPreservedFds(n: number): void {
+  for (let i = 0; i < n; i++) {
+    const fd = 3 + i;
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      throw new RuntimeError(`unable to stat preserved-fd ${i} (of ${n}): fd ${fd}: no such file or directory`);
+    }
+    if (target === "anon_inode:[eventpoll]" || target === "anon_inode:[eventfd]")
+      throw new RuntimeError(`unable to stat preserved-fd ${i} (of ${n}): fd ${fd} was not passed by the caller`);
+  }
 }
 
 function inheritedListenFds(): number {

@@ -7,6 +7,7 @@ import { native, procStat } from "../syscalls/index.js";
 import { loadContainer } from "./container.js";
 import { RuntimeError } from "./errors.js";
 import { forwardSignals, waitExitStatus } from "./foreground.js";
+import { checkPreservedFds } from "./create.js";
 import { driveInit, Undo } from "./init-process.js";
 import { checkConsole, openConsoleSocket } from "./console.js";
 import { namespacesToJoin } from "./namespaces.js";
@@ -44,6 +45,7 @@ async function execInner(opts: ExecOptions): Promise<number> {
   // runc's exec accepts a console socket in the foreground too (CRI-O passes one)
   checkConsole(!!proc.terminal, opts.detach || !!opts.consoleSocket, opts.consoleSocket);
 
+  checkPreservedFds(opts.preserveFds ?? 0);
   const undo = new Undo();
   const ourFds: number[] = [];
   const forwarder = opts.detach ? undefined : forwardSignals();

@@ -1,10 +1,11 @@
 // The container lifecycle for real: create, start, state, kill, delete, list, run; as root.
 import t from "tap";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, closeSync, existsSync, openSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeBundle, type OciConfig } from "../../bundle-fixtures/rootfs.js";
-import { cgroupDirsOf, mountsMentioning, processesMentioning, Runtime, sleep } from "../lib/tsrun.js";
+import { cgroupDirsOf, message, mountsMentioning, processesMentioning, Runtime, sleep, TSRUN } from "../lib/tsrun.js";
 
 const work = mkdtempSync(join(tmpdir(), "tsrun-it-"));
 chmodSync(work, 0o755); // a user-namespaced root must be able to reach the rootfs
@@ -262,4 +263,30 @@ t.test("json log format", async (t) => {
   t.equal(r.stderr, "container does not exist", "the bare message also goes to stderr");
   const bad = rt.run(["--log-format", "xml", "list"]);
   t.match(bad.stderr, /invalid log-format: xml/);
+});
+
+t.test("no host fd reaches the container, except --preserve-fds and LISTEN_FDS", async (t) => {
+  const b = bundle(["/probe"], undefined, "probe");
+  const extra = [openSync("/etc/hostname", "r"), openSync("/etc/passwd", "r")];
+  const run = (args: string[], env: NodeJS.ProcessEnv = process.env) => {
+    const r = spawnSync(TSRUN, ["--root", rt.root, ...args], { stdio: ["ignore", "pipe", "pipe", ...extra], encoding: "utf8", env, timeout: 30_000 });
+    return { code: r.status, report: r.status === 0 ? JSON.parse(r.stdout) : undefined, stderr: r.stderr };
+  };
+  const fdsOf = (report: { fds: { fd: number }[] }) => report.fds.map((f) => f.fd).sort((a, b) => a - b);
+  try {
+    const plain = run(["run", "--bundle", b, "fds1"]);
+    t.equal(plain.code, 0, plain.stderr);
+    t.same(fdsOf(plain.report), [0, 1, 2], "only stdio, though tsrun itself had fds 3 and 4 open");
+    const kept = run(["run", "--preserve-fds", "2", "--bundle", b, "fds2"]);
+    t.equal(kept.code, 0, kept.stderr);
+    t.same(fdsOf(kept.report), [0, 1, 2, 3, 4], "--preserve-fds 2 passes fds 3 and 4");
+    const targets = kept.report.fds.filter((f: { fd: number }) => f.fd >= 3).map((f: { target: string }) => f.target);
+    t.same(targets, ["/etc/hostname", "/etc/passwd"], "in the same order");
+    const bad = run(["run", "--preserve-fds", "5", "--bundle", b, "fds3"]);
+    t.equal(bad.code, 1);
+    t.match(message(bad.stderr), /unable to stat preserved-fd 2 \(of 5\)/, "fds the caller did not pass are refused, even where tsrun's runtime has its own");
+  } finally {
+    for (const fd of extra) closeSync(fd);
+  }
+  t.same(rt.containers(), []);
 });
