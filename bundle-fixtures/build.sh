@@ -1,19 +1,14 @@
 #!/usr/bin/env bash
-# Build the static container probe: bundle-fixtures/probe.c -> build/fixtures/probe
-# (paths relative to the repository root). Idempotent; does nothing when the
-# binary is newer than its source and this script. Prints the binary's path.
+# Build the static test fixtures (paths relative to the repository root):
+#   bundle-fixtures/probe.c        -> build/fixtures/probe
+#   bundle-fixtures/console-recv.c -> build/fixtures/console-recv
+# Idempotent; a binary is rebuilt only when older than its source or this
+# script. Prints the probe's path.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-src="$root/bundle-fixtures/probe.c"
 outdir="$root/build/fixtures"
-out="$outdir/probe"
+self="${BASH_SOURCE[0]}"
 
-if [[ -x "$out" && "$out" -nt "$src" && "$out" -nt "${BASH_SOURCE[0]}" ]]; then
-  echo "$out"
-  exit 0
-fi
-
-mkdir -p "$outdir"
 if [[ -n "${CC:-}" ]]; then
   cc="$CC"
 elif [[ -x /usr/bin/musl-gcc ]]; then
@@ -21,10 +16,22 @@ elif [[ -x /usr/bin/musl-gcc ]]; then
 else
   cc=gcc
 fi
-tmp="$out.tmp.$$"
-trap 'rm -f "$tmp"' EXIT
-"$cc" -static -Os -Wall -Wextra -Wno-unused-parameter -o "$tmp" "$src"
-strip "$tmp" 2>/dev/null || true
-mv -f "$tmp" "$out"
-trap - EXIT
-echo "$out"
+
+build() {
+  local name="$1" src="$root/bundle-fixtures/$1.c" out="$outdir/$1"
+  if [[ -x "$out" && "$out" -nt "$src" && "$out" -nt "$self" ]]; then
+    return 0
+  fi
+  mkdir -p "$outdir"
+  local tmp="$out.tmp.$$"
+  if ! "$cc" -static -Os -Wall -Wextra -Wno-unused-parameter -o "$tmp" "$src"; then
+    rm -f "$tmp"
+    return 1
+  fi
+  strip "$tmp" 2>/dev/null || true
+  mv -f "$tmp" "$out"
+}
+
+build probe
+build console-recv
+echo "$outdir/probe"

@@ -76,6 +76,7 @@
  *   sysctl: {NAME: "value"} for every `sysctl NAME` action
  *   label: string|null (/proc/self/attr/current)
  *   clocks: {monotonic, boottime, realtime}: seconds (float) from clock_gettime
+ *   winsize: {rows, cols} of the terminal on fd 0 (TIOCGWINSZ), or null
  *   actions: [...] results of the report actions
  */
 #define _GNU_SOURCE
@@ -92,6 +93,7 @@
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -1247,6 +1249,12 @@ int main(int argc, char **argv)
 				b_s(&b, "null");
 		}
 		b_s(&b, "}");
+		struct winsize ws;
+		if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+			b_f(&b, ",\"winsize\":{\"rows\":%u,\"cols\":%u}",
+			    (unsigned)ws.ws_row, (unsigned)ws.ws_col);
+		else
+			b_s(&b, ",\"winsize\":null");
 		b_s(&b, ",\"actions\":[");
 		if (actions.p)
 			b_put(&b, actions.p, actions.len);

@@ -33,6 +33,8 @@ import { fileURLToPath } from "node:url";
 export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const probeSource: string = join(repoRoot, "bundle-fixtures", "probe.c");
 export const probePath: string = join(repoRoot, "build", "fixtures", "probe");
+/** Receiving end of --console-socket (see bundle-fixtures/console-recv.c). */
+export const consoleRecvPath: string = join(repoRoot, "build", "fixtures", "console-recv");
 export const busyboxHostPath = "/bin/busybox";
 export const fixtureCacheDir = "/tmp/tsrun-fixtures";
 
@@ -45,14 +47,19 @@ export const busyboxApplets: readonly string[] = [
   "whoami", "ip", "nproc", "date", "xargs",
 ];
 
-/** Build the probe when it is missing or older than its source. */
-export function ensureProbe(): string {
-  let fresh = false;
+function isFresh(bin: string, src: string): boolean {
   try {
-    fresh = statSync(probePath).mtimeMs >= statSync(probeSource).mtimeMs;
+    return statSync(bin).mtimeMs >= statSync(src).mtimeMs;
   } catch {
-    fresh = false;
+    return false;
   }
+}
+
+/** Build the fixtures (probe, console-recv) when missing or older than their sources. */
+export function ensureProbe(): string {
+  const fresh =
+    isFresh(probePath, probeSource) &&
+    isFresh(consoleRecvPath, join(repoRoot, "bundle-fixtures", "console-recv.c"));
   if (!fresh) {
     execFileSync("bash", [join(repoRoot, "bundle-fixtures", "build.sh")], {
       stdio: ["ignore", "ignore", "inherit"],
@@ -150,7 +157,22 @@ export function cachedBase(busybox: boolean): string {
     // Another process won the race: use its copy.
     rmSync(tmp, { recursive: true, force: true });
   }
+  pruneStaleBases(base);
   return base;
+}
+
+/** Remove cached bases of older probe/busybox builds (unused for 10 minutes). */
+function pruneStaleBases(keep: string): void {
+  const cutoff = Date.now() - 10 * 60 * 1000;
+  for (const e of readdirSync(fixtureCacheDir)) {
+    const p = join(fixtureCacheDir, e);
+    if (p === keep || !(e.startsWith("rootfs-") || e.startsWith(".build-"))) continue;
+    try {
+      if (statSync(p).mtimeMs < cutoff) rmSync(p, { recursive: true, force: true });
+    } catch {
+      /* raced with another process */
+    }
+  }
 }
 
 /** Copy a tree: directories and small files copied, executables hard-linked. */

@@ -23,7 +23,7 @@ const cg = (ctrl: string, id: string, file: string) => readFileSync(`/sys/fs/cgr
 
 t.test("limits from config.json, a fork bomb stops at pids.max", { skip: !v1 && "needs cgroup v1 memory and pids hierarchies" }, async (t) => {
   const b = bundle(["sleep", "1000"], (c) => {
-    c.linux.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 20 } } as never;
+    c.linux!.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 20 } } as never;
   });
   t.equal(rt.detached(["run", "-d", "--bundle", b, "lim"]).code, 0);
   t.equal(cg("memory", "lim", "memory.limit_in_bytes"), String(64 * 1024 * 1024));
@@ -62,7 +62,7 @@ t.test("limits from config.json, a fork bomb stops at pids.max", { skip: !v1 && 
 });
 
 t.test("pause stops progress, resume restarts it", async (t) => {
-  const b = bundle(["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done"], (c) => (c.root.readonly = false));
+  const b = bundle(["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done"], (c) => (c.root!.readonly = false));
   t.equal(rt.detached(["run", "-d", "--bundle", b, "pz"]).code, 0);
   sleep(300);
   t.equal(rt.run(["pause", "pz"]).code, 0);
@@ -88,7 +88,7 @@ t.test("pause stops progress, resume restarts it", async (t) => {
 
 t.test("an OOM kill is reported by events", { skip: !v1 && "needs the cgroup v1 memory hierarchy" }, async (t) => {
   const b = bundle(["sleep", "1000"], (c) => {
-    c.linux.resources = { memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } } as never;
+    c.linux!.resources = { memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } } as never;
   });
   t.equal(rt.detached(["run", "-d", "--bundle", b, "oomer"]).code, 0);
   const events = spawn(TSRUN, ["--root", rt.root, "events", "--interval", "1s", "oomer"], { stdio: ["ignore", "pipe", "inherit"] });
@@ -109,9 +109,9 @@ t.test("an OOM kill is reported by events", { skip: !v1 && "needs the cgroup v1 
 
 t.test("bad resources: clear error, nothing left", async (t) => {
   const cases: [string, (c: OciConfig) => void, RegExp][] = [
-    ["blkio weight out of range", (c) => (c.linux.resources = { blockIO: { weight: 5 } } as never), /\/linux\/resources\/blockIO\/weight/],
-    ["cpu shares out of range", (c) => (c.linux.resources = { cpu: { shares: 1 } } as never), /\/linux\/resources\/cpu\/shares/],
-    ["bad device rule type", (c) => (c.linux.resources = { devices: [{ allow: true, type: "x", access: "rwm" }] } as never), /\/linux\/resources\/devices\/0\/type/],
+    ["blkio weight out of range", (c) => (c.linux!.resources = { blockIO: { weight: 5 } } as never), /\/linux\/resources\/blockIO\/weight/],
+    ["cpu shares out of range", (c) => (c.linux!.resources = { cpu: { shares: 1 } } as never), /\/linux\/resources\/cpu\/shares/],
+    ["bad device rule type", (c) => (c.linux!.resources = { devices: [{ allow: true, type: "x", access: "rwm" }] } as never), /\/linux\/resources\/devices\/0\/type/],
   ];
   for (const [name, mutate, pattern] of cases) {
     const r = rt.detached(["create", "--bundle", bundle(["true"], mutate), "badres"]);

@@ -86,7 +86,7 @@ t.test("exec runs in the container's namespaces and returns the exit status", as
   const d = rt.detached(["exec", "-d", "--pid-file", detached, "ex", "sleep", "1000"]);
   t.equal(d.code, 0);
   const dpid = Number(readFileSync(detached, "utf8"));
-  t.match(readFileSync(`/proc/${dpid}/cmdline`, "utf8"), /^sleep\0001000\0/, "exec -d leaves the process running, pid file names it");
+  t.match(readFileSync(`/proc/${dpid}/cmdline`, "utf8"), /^sleep\x001000\x00/, "exec -d leaves the process running, pid file names it");
 });
 
 t.test("50 execs leave no zombie and no leaked fd", async (t) => {
@@ -119,8 +119,8 @@ t.test("terminal through --console-socket", async (t) => {
   const peer = consolePeer("tty; stty size; echo h''i\nexit\n", 3);
   await peer.listening;
   const b = bundle(["sh"], (c) => {
-    c.process.terminal = true;
-    c.process.consoleSize = { height: 33, width: 101 };
+    c.process!.terminal = true;
+    c.process!.consoleSize = { height: 33, width: 101 };
   });
   const created = rt.detached(["create", "--console-socket", peer.path, "--bundle", b, "tty1"]);
   t.equal(created.code, 0, created.stderr);

@@ -27,7 +27,7 @@ t.test("run prints the process's output and returns its exit status", async (t) 
   const three = rt.run(["run", "--bundle", bundle(["sh", "-c", "exit 3"]), "three"]);
   t.equal(three.code, 3);
   // pid 1 of a pid namespace cannot be SIGKILLed from inside: kill a shell that is not pid 1
-  const nopidns = (c: OciConfig) => (c.linux.namespaces = c.linux.namespaces.filter((ns) => ns.type !== "pid"));
+  const nopidns = (c: OciConfig) => (c.linux!.namespaces = c.linux!.namespaces!.filter((ns) => ns.type !== "pid"));
   const killed = rt.run(["run", "--bundle", bundle(["sh", "-c", "kill -9 $$"], nopidns), "killed"]);
   t.equal(killed.code, 137, "killed by SIGKILL gives 128+9");
   t.same(rt.containers(), [], "run deletes the container afterwards");
@@ -109,12 +109,12 @@ t.test("delete of a created container kills its init; delete --force of a runnin
 
 t.test("inside the container", async (t) => {
   const b = bundle(["/probe", "read", "/proc/keys", "write", "/proc/sys/kernel/hostname", "stat", "/probe", "write", "/probe-new"], (c) => {
-    c.linux.maskedPaths.push("/proc/keys");
+    c.linux!.maskedPaths!.push("/proc/keys");
     c.hostname = "inside";
-    c.process.user = { uid: 1000, gid: 1000, additionalGids: [10, 20] };
-    c.process.cwd = "/tmp";
-    c.process.capabilities = { bounding: ["CAP_KILL", "CAP_CHOWN"], effective: ["CAP_KILL"], permitted: ["CAP_KILL", "CAP_CHOWN"] };
-    c.process.env = ["PATH=/bin", "FOO=bar"];
+    c.process!.user = { uid: 1000, gid: 1000, additionalGids: [10, 20] };
+    c.process!.cwd = "/tmp";
+    c.process!.capabilities = { bounding: ["CAP_KILL", "CAP_CHOWN"], effective: ["CAP_KILL"], permitted: ["CAP_KILL", "CAP_CHOWN"] };
+    c.process!.env = ["PATH=/bin", "FOO=bar"];
   }, "probe");
   const r = rt.run(["run", "--bundle", b, "probe1"]);
   t.equal(r.code, 0, r.stderr);
@@ -145,7 +145,7 @@ t.test("inside the container", async (t) => {
   t.same(rt.containers(), []);
 
   const rootCaps = bundle(["/probe"], (c) => {
-    c.process.capabilities = {
+    c.process!.capabilities = {
       bounding: ["CAP_KILL", "CAP_CHOWN", "CAP_NET_RAW"], effective: ["CAP_KILL"], permitted: ["CAP_KILL", "CAP_CHOWN"],
       inheritable: ["CAP_CHOWN"], ambient: ["CAP_CHOWN"],
     };
@@ -162,10 +162,10 @@ t.test("inside the container", async (t) => {
 
 t.test("namespaces: user with mappings, joining by path, no pivot", async (t) => {
   const userns = bundle(["/probe"], (c) => {
-    c.linux.namespaces.push({ type: "user" });
-    c.linux.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
-    c.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
-    c.root.readonly = false;
+    c.linux!.namespaces!.push({ type: "user" });
+    c.linux!.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+    c.linux!.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+    c.root!.readonly = false;
   }, "probe");
   const r = rt.run(["run", "--bundle", userns, "userns"]);
   t.equal(r.code, 0, r.stderr);
@@ -179,7 +179,7 @@ t.test("namespaces: user with mappings, joining by path, no pivot", async (t) =>
   t.equal(rt.detached(["run", "-d", "--bundle", holder, "holder"]).code, 0);
   const hpid = rt.state("holder").pid;
   const joiner = bundle(["/probe"], (c) => {
-    c.linux.namespaces = c.linux.namespaces.map((ns) => (ns.type === "network" || ns.type === "uts" ? { type: ns.type, path: `/proc/${hpid}/ns/${ns.type === "network" ? "net" : "uts"}` } : ns));
+    c.linux!.namespaces = c.linux!.namespaces!.map((ns) => (ns.type === "network" || ns.type === "uts" ? { type: ns.type, path: `/proc/${hpid}/ns/${ns.type === "network" ? "net" : "uts"}` } : ns));
     delete c.hostname;
   }, "probe");
   const j = rt.run(["run", "--bundle", joiner, "joiner"]);
@@ -207,13 +207,13 @@ t.test("bad input: clear error, non-zero exit, nothing left behind", async (t) =
       rmSync(join(b, "rootfs"), { recursive: true });
       return ["create", "--bundle", b, "bad2"];
     }, /root\/path|rootfs/],
-    ["empty mount destination", () => ["create", "--bundle", bundle(["true"], (c) => c.mounts.push({ destination: "", type: "tmpfs", source: "tmpfs" })), "bad3"], /\/mounts\/\d+\/destination/],
+    ["empty mount destination", () => ["create", "--bundle", bundle(["true"], (c) => c.mounts!.push({ destination: "", type: "tmpfs", source: "tmpfs" })), "bad3"], /\/mounts\/\d+\/destination/],
     ["id with a slash", () => ["create", "--bundle", bundle(["true"]), "a/b"], /invalid container ID format/],
     ["id ..", () => ["create", "--bundle", bundle(["true"]), ".."], /invalid container ID format/],
     ["missing executable", () => ["create", "--bundle", bundle(["no-such-binary"]), "bad4"], /exec: "no-such-binary": executable file not found in \$PATH/],
-    ["a mount the kernel refuses", () => ["create", "--bundle", bundle(["true"], (c) => c.mounts.push({ destination: "/x", type: "no-such-fs", source: "none" })), "bad5"], /mounts\[\d+\]: mount no-such-fs on \/x: no such device \(ENODEV\)/],
+    ["a mount the kernel refuses", () => ["create", "--bundle", bundle(["true"], (c) => c.mounts!.push({ destination: "/x", type: "no-such-fs", source: "none" })), "bad5"], /mounts\[\d+\]: mount no-such-fs on \/x: no such device \(ENODEV\)/],
     ["unknown namespace path", () => ["create", "--bundle", bundle(["true"], (c) => {
-      c.linux.namespaces = [{ type: "network", path: "/proc/999999999/ns/net" }, { type: "mount" }, { type: "uts" }];
+      c.linux!.namespaces = [{ type: "network", path: "/proc/999999999/ns/net" }, { type: "mount" }, { type: "uts" }];
     }), "bad6"], /linux\.namespaces\[0\]: join network namespace/],
   ];
   for (const [name, args, message] of cases) {
