@@ -16,7 +16,7 @@ pkg_ready() { # package -> 0 when its binaries are on this host
 }
 
 apt_install() { # packages... ; output to the install log
-  DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y --no-install-recommends "$@" \
+  DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y "$@" \
     >>"$E2E_TMP/logs/apt.log" 2>&1 </dev/null
 }
 

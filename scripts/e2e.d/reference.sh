@@ -104,10 +104,19 @@ compute_references() {
 }
 
 # want_runtime_message NAME FRAGMENTS... : the engine's output (OUT) shows the
-# runtime's message.
+# runtime's message. Quotes and backslashes are ignored on both sides: an
+# engine may show the JSON log's msg as is, or (podman with a runtime it does
+# not know to speak JSON) the runtime's text-format stderr, where the same
+# message is quoted and escaped.
 want_runtime_message() {
   local what=$1; shift
   (($# > 0)) || fail "no reference: the runtime printed no error of its own for a $what (see the diagnostics at the top)"
   echo "runtime's message: $(printf '%s<id>' "$@")"
-  want_fragments_in_out "$@"
+  local frags=() f
+  for f in "$@"; do f=${f//\\/}; frags+=("${f//\"/}"); done
+  local saved=$OUT
+  OUT=${OUT//\\/}
+  OUT=${OUT//\"/}
+  want_fragments_in_out "${frags[@]}"
+  OUT=$saved
 }

@@ -128,11 +128,11 @@ cli_kill() {
     sh -c 'trap "exit 10" USR1; echo ready; while :; do sleep 0.2; done'
   wait_log "$P-sig" ready
   ok "$CLI" kill -s USR1 "$P-sig"
-  ok "$CLI" wait "$P-sig"
+  rt 30 "$CLI" wait "$P-sig"; want_rc 0
   want_out 10
   ok "$CLI" run -d "${RUNARGS[@]}" --name "$P-sig2" "$E2E_IMAGE" sleep 1000
   ok "$CLI" kill "$P-sig2"
-  ok "$CLI" wait "$P-sig2"
+  rt 30 "$CLI" wait "$P-sig2"; want_rc 0
   want_out 137
 }
 

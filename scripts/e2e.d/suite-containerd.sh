@@ -28,7 +28,11 @@ bg_run() {
     echo "$rc" >"$d/rc"
   ) &
 }
-bg_wait() { # DIR -> sets RC and OUT from the job
+bg_wait() { # DIR NAME -> sets RC and OUT from the job; 30 s at most
+  if ! retry 30 test -e "$1/rc"; then
+    echo "  task $2 still running after 30 s: SIGKILL"
+    tmo 15 "$CT" task kill -s SIGKILL "$2" >/dev/null 2>&1 || true
+  fi
   wait
   RC=$(cat "$1/rc" 2>/dev/null || echo none)
   OUT=$(tr -d '\r' <"$1/out")
@@ -120,7 +124,7 @@ ctd_stop_term() {
   bg_run "$P-term" "$d" sh -c 'trap "echo got-sigterm; exit 3" TERM; echo ready; while :; do sleep 0.2; done'
   retry 20 file_has "$d/out" ready || fail "$P-term never printed ready"
   ok "$CT" task kill "$P-term"   # SIGTERM is ctr's default
-  bg_wait "$d"
+  bg_wait "$d" "$P-term"
   want_rc 3
   want_in_out got-sigterm
 }
@@ -134,7 +138,7 @@ ctd_stop_kill() {
   # sleep as pid 1 has no handler: still running.
   ct_status_is "$P-stubborn" RUNNING || fail "task $P-stubborn is '$(ct_field "$P-stubborn" 3)' after SIGTERM, expected RUNNING"
   ok "$CT" task kill -s SIGKILL "$P-stubborn"
-  bg_wait "$d"
+  bg_wait "$d" "$P-stubborn"
   want_rc 137
 }
 
@@ -143,7 +147,7 @@ ctd_kill() {
   bg_run "$P-sig" "$d" sh -c 'trap "exit 10" USR1; echo ready; while :; do sleep 0.2; done'
   retry 20 file_has "$d/out" ready || fail "$P-sig never printed ready"
   ok "$CT" task kill -s SIGUSR1 "$P-sig"
-  bg_wait "$d"
+  bg_wait "$d" "$P-sig"
   want_rc 10
 }
 
