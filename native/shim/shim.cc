@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -446,6 +448,39 @@ Napi::Value Pipe(const Napi::CallbackInfo &info) {
   return r;
 }
 
+// socketpair() -> [a, b]: AF_UNIX stream, close-on-exec (the foreground terminal's channel)
+Napi::Value Socketpair(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return ThrowErrno(env, errno, "socketpair");
+  Napi::Array r = Napi::Array::New(env, 2);
+  r.Set(0u, sv[0]);
+  r.Set(1u, sv[1]);
+  return r;
+}
+
+// setWinsize(fd, rows, cols)
+Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  struct winsize ws;
+  memset(&ws, 0, sizeof ws);
+  ws.ws_row = (unsigned short)info[1].As<Napi::Number>().Uint32Value();
+  ws.ws_col = (unsigned short)info[2].As<Napi::Number>().Uint32Value();
+  if (ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCSWINSZ, &ws) < 0) return ThrowErrno(env, errno, "TIOCSWINSZ");
+  return env.Undefined();
+}
+
+// clearOnlcr(fd): the container's pty must not turn \n into \r\n when our own terminal does it too
+Napi::Value ClearOnlcr(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct termios t;
+  if (tcgetattr(fd, &t) < 0) return ThrowErrno(env, errno, "tcgetattr");
+  t.c_oflag &= ~(tcflag_t)ONLCR;
+  if (tcsetattr(fd, TCSANOW, &t) < 0) return ThrowErrno(env, errno, "tcsetattr");
+  return env.Undefined();
+}
+
 Napi::Value InitSize(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), (double)(tsrun_init_blob_end - tsrun_init_blob));
 }
@@ -467,6 +502,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unixConnect", Napi::Function::New(env, UnixConnect));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("socketpair", Napi::Function::New(env, Socketpair));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
+  exports.Set("clearOnlcr", Napi::Function::New(env, ClearOnlcr));
   RegisterSeccomp(env, exports);
   return exports;
 }

@@ -16,6 +16,9 @@ export function checkConsole(terminal: boolean, detached: boolean, consoleSocket
     throw new RuntimeError("cannot allocate tty if runc will detach without setting console socket");
   if (consoleSocket && !(terminal && detached))
     throw new RuntimeError("cannot use console socket if runc will not detach or allocate tty");
-  if (terminal && !consoleSocket)
-    throw new RuntimeError("a terminal without --console-socket in the foreground is not supported yet");
+}
+
+/** In the foreground with a terminal and no console socket, tsrun itself is the other end. */
+export function needsForegroundTerminal(terminal: boolean, detached: boolean, consoleSocket: string | undefined): boolean {
+  return terminal && !detached && !consoleSocket;
 }

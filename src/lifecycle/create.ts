@@ -15,7 +15,8 @@ import {
 } from "../state/store.js";
 import { native, procStat } from "../syscalls/index.js";
 import { driveInit, Undo } from "./init-process.js";
-import { checkConsole, openConsoleSocket } from "./console.js";
+import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
+import { terminalChannel, type TerminalChannel } from "./terminal.js";
 import { checkId } from "./container.js";
 import { RuntimeError } from "./errors.js";
 import { debug, debugStep, warn } from "./log.js";
@@ -43,6 +44,8 @@ export interface CreateOptions {
 export interface Created {
   state: StoredState;
   pid: number;
+  /** the foreground terminal, when tsrun itself holds the pty master */
+  terminal?: TerminalChannel;
 }
 
 
@@ -100,10 +103,16 @@ export function createContainer(opts: CreateOptions): Created {
       cgroupV2: cgroup.saved.driver === "v2",
     };
     const extraFds: number[] = [];
+    let terminal: TerminalChannel | undefined;
     if (opts.consoleSocket) {
       const sock = openConsoleSocket(opts.consoleSocket);
       undo.push(() => native.close(sock));
       extraFds.push(sock);
+    } else if (needsForegroundTerminal(!!spec.process.terminal, opts.detached, opts.consoleSocket)) {
+      const channel = terminalChannel();
+      terminal = channel;
+      undo.push(() => channel.close());
+      extraFds.push(channel.initEnd);
     }
     const seccomp = spec.linux?.seccomp ? compileSeccompFor(spec) : undefined;
     const program = compile(spec, {
@@ -161,7 +170,7 @@ export function createContainer(opts: CreateOptions): Created {
     writeState(opts.root, state);
     if (pidFile) writePidFile(pidFile, pid);
     release();
-    return { state, pid };
+    return { state, pid, terminal };
   } catch (e) {
     undo.run();
     throw e;

@@ -9,7 +9,8 @@ import { RuntimeError } from "./errors.js";
 import { forwardSignals, waitExitStatus } from "./foreground.js";
 import { checkPreservedFds } from "./create.js";
 import { driveInit, Undo } from "./init-process.js";
-import { checkConsole, openConsoleSocket } from "./console.js";
+import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
+import { terminalChannel, type TerminalChannel } from "./terminal.js";
 import { namespacesToJoin } from "./namespaces.js";
 
 export interface ExecOptions {
@@ -55,10 +56,17 @@ async function execInner(opts: ExecOptions): Promise<number> {
     if (procStat(c.state.initPid)?.startTime !== c.state.initStartTime) throw new RuntimeError("container not running");
     const extraFds = [pidfd];
     let consoleFd: number | undefined;
+    let terminal: TerminalChannel | undefined;
     if (opts.consoleSocket) {
       const sock = openConsoleSocket(opts.consoleSocket);
       ourFds.push(sock);
       extraFds.push(sock);
+      consoleFd = 3 + (opts.preserveFds ?? 0) + 2;
+    } else if (needsForegroundTerminal(!!proc.terminal, opts.detach, opts.consoleSocket)) {
+      terminal = terminalChannel();
+      const channel = terminal;
+      undo.push(() => channel.close());
+      extraFds.push(channel.initEnd);
       consoleFd = 3 + (opts.preserveFds ?? 0) + 2;
     }
     const program = compileExec(proc, {
@@ -74,8 +82,15 @@ async function execInner(opts: ExecOptions): Promise<number> {
     const startTime = procStat(pid)?.startTime ?? "";
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     if (opts.detach) return 0;
+    const tty = terminal?.start();
     forwarder!.attach(pid, startTime);
-    return await waitExitStatus(pid);
+    try {
+      const status = await waitExitStatus(pid);
+      if (tty) await Promise.race([tty.drained, new Promise((r) => setTimeout(r, 500))]);
+      return status;
+    } finally {
+      tty?.stop();
+    }
   } catch (e) {
     undo.run();
     throw e;

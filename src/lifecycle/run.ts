@@ -20,11 +20,18 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const forwarder = forwardSignals();
   let created = false;
   try {
-    const { pid, state } = createContainer({ ...opts, waitForStart: false, subreaper: true, detached: false });
+    const { pid, state, terminal } = createContainer({ ...opts, waitForStart: false, subreaper: true, detached: false });
     created = true;
+    const tty = terminal?.start();
     forwarder.attach(pid, state.initStartTime);
-    afterStart(loadContainer(opts.root, opts.id));
-    return await waitExitStatus(pid);
+    try {
+      afterStart(loadContainer(opts.root, opts.id));
+      const status = await waitExitStatus(pid);
+      if (tty) await Promise.race([tty.drained, new Promise((r) => setTimeout(r, 500))]);
+      return status;
+    } finally {
+      tty?.stop();
+    }
   } finally {
     forwarder.detach();
     if (created && !opts.keep) deleteContainer(opts.root, opts.id, true);

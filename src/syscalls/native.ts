@@ -34,6 +34,9 @@ interface Addon {
   unixConnect(path: string): number;
   recvFd(sock: number): number;
   pipe(): [number, number];
+  socketpair(): [number, number];
+  setWinsize(fd: number, rows: number, cols: number): void;
+  clearOnlcr(fd: number): void;
   seccompCompile(desc: string): { bpf: Buffer; unknownSyscalls: string[]; unknownArches: string[] };
   seccompVersion(): string;
   seccompResolveSyscall(name: string, arch?: string): number;

@@ -155,3 +155,29 @@ t.test("signals reach the container through run; exit statuses", async (t) => {
   t.same(rt.containers(), []);
 });
 
+
+t.test("terminal in the foreground: tsrun proxies its own terminal", async (t) => {
+  const ptyRun = join(repo, "test/fixtures/console/pty-run.py");
+  const b = bundle(["sh"], (c) => (c.process!.terminal = true));
+  const r = spawnSync("python3", [ptyRun, "40", "120", TSRUN, "--root", rt.root, "run", "--bundle", b, "fgtty"], {
+    env: { ...process.env, PTY_INPUT: "tty; stty size; exit 4\n" },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  const got = JSON.parse(r.stdout);
+  t.equal(got.status, 4, "run returns the shell's status");
+  t.match(got.output, /\r\n\/dev\/pts\/\d+\r\n/, "the process has a terminal");
+  t.match(got.output, /\r\n40 120\r\n/, "of our terminal's size");
+  t.notMatch(got.output, /\r\r\n/, "newlines translated once, not by both terminals");
+  t.equal(rt.detached(["run", "-d", "--bundle", bundle(["sleep", "1000"]), "fgexec"]).code, 0);
+  const e = spawnSync("python3", [ptyRun, "30", "90", TSRUN, "--root", rt.root, "exec", "-t", "fgexec", "sh"], {
+    env: { ...process.env, PTY_INPUT: "stty size; exit 6\n" },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  const eg = JSON.parse(e.stdout);
+  t.equal(eg.status, 6, "exec -t returns the status");
+  t.match(eg.output, /\r\n30 90\r\n/);
+  rt.run(["delete", "--force", "fgexec"]);
+  t.same(rt.containers(), []);
+});

@@ -12,7 +12,7 @@
 //   - nothing is left in --root, no cgroup is named after the id, no process or mount mentions
 //     the bundle.
 // Cases that expect only warnings must pass `check` (exit 0) and print the warnings.
-import t from "tap";
+import t, { type Test } from "tap";
 import { spawn } from "node:child_process";
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -103,7 +103,8 @@ function problemLine(file: string, [pointer, message, severity]: Expect): string
   const head = `${file}: ${pointer || "/"}: ${severity === "warning" ? "warning: " : ""}`;
   if (typeof message === "string") return head + message;
   const esc = head.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(esc + message.source.replace(/^\^/, ""), message.flags);
+  const src = message.source;
+  return new RegExp(`^${esc}${src.startsWith("^") ? src.slice(1) : `.*${src}`}`, message.flags);
 }
 
 function hasLine(lines: string[], want: string | RegExp): boolean {
@@ -187,7 +188,8 @@ async function pool<T, R>(items: T[], jobs: number, fn: (item: T, i: number) => 
   return out;
 }
 
-// The one case whose rule the CLI does not apply (see the report in the test output).
+// Cases whose rule the CLI does not apply yet: their pointer assertions (and check's verdict)
+// are todo; the exit status of create/run and the absence of leftovers are still asserted.
 const KNOWN = new Map<string, string>([
   [
     "cgroupsPath not in systemd form",
@@ -195,8 +197,8 @@ const KNOWN = new Map<string, string>([
   ],
 ]);
 
-function assertRejected(t: Tap.Test, what: string, r: Run, r0: CaseResult, todo: string | undefined): void {
-  const extra = { args: r.args.join(" "), stdout: r.stdout, stderr: r.stderr, todo };
+function assertRejected(t: Test, what: string, r: Run, r0: CaseResult, todo: string | undefined): void {
+  const extra = { args: r.args.join(" "), stdout: r.stdout, stderr: r.stderr };
   t.equal(r.signal, null, `${what}: not killed by a signal`, extra);
   t.equal(r.code, 1, `${what}: exits 1`, extra);
   const { lines, bad } = logLines(r.stderr);
@@ -205,14 +207,9 @@ function assertRejected(t: Tap.Test, what: string, r: Run, r0: CaseResult, todo:
   const msgLines = lines.filter((l) => l.level === "error").flatMap((l) => l.msg.split("\n"));
   for (const e of r0.c.expect) {
     if (e[2] === "warning") continue;
-    t.ok(hasLine(msgLines, problemLine(r0.configPath, e)), `${what}: names ${e[0] || "(root)"}`, { ...extra, want: String(problemLine(r0.configPath, e)), got: msgLines });
+    t.ok(hasLine(msgLines, problemLine(r0.configPath, e)), `${what}: names ${e[0] || "(root)"}`, { ...extra, want: String(problemLine(r0.configPath, e)), got: msgLines, todo });
   }
   t.equal(r.stdout, "", `${what}: nothing on stdout`, extra);
-}
-
-type Tap = { Test: typeof t };
-declare namespace Tap {
-  type Test = typeof t;
 }
 
 t.test(`${cases.length} broken-config cases through create, run and check`, async (t) => {
@@ -293,8 +290,11 @@ for (const engine of ["containerd", "docker", "podman"]) {
     const r = await tsrun(["check", "--bundle", bundle]);
     const extra = { stdout: r.stdout, stderr: r.stderr };
     t.equal(r.code, 0, "check exits 0", extra);
-    t.match(r.stdout, new RegExp(`^${join(bundle, "config.json").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: ok( \\(\\d+ warnings?\\))?$`, "m"), "check says ok", extra);
-    t.notMatch(r.stdout, /: (?!warning: )[^\n]*\n(?![^\n]*: ok)/, "no error lines", extra);
+    const configPath = join(bundle, "config.json");
+    const lines = r.stdout.split("\n").filter((l) => l !== "");
+    const warnings = lines.filter((l) => l.startsWith(`${configPath}: `) && / warning: /.test(l));
+    t.same(lines.filter((l) => !warnings.includes(l)), [`${configPath}: ok${warnings.length ? ` (${warnings.length} warning${warnings.length === 1 ? "" : "s"})` : ""}`], "check says ok, and nothing else but warnings", extra);
+    t.same(warnings, [], "no warnings either", extra);
     t.equal(r.stderr, "", "nothing on stderr", extra);
 
     // As captured, only the host paths of the capture make it fail here.
