@@ -59,6 +59,10 @@ export function createContainer(opts: CreateOptions): Created {
   if (!spec.process) throw new RuntimeError("config.json: /process: is required to create a container");
   if (!spec.root) throw new RuntimeError("config.json: /root: is required to create a container");
   checkConsole(!!spec.process.terminal, opts.detached, opts.consoleSocket);
+  (spec.mounts ?? []).forEach((m, i) => {
+    if (m.uidMappings || m.gidMappings || m.options?.some((o) => o === "idmap" || o === "ridmap"))
+      throw new RuntimeError(`config.json: /mounts/${i}: idmapped mounts are not supported by tsrun yet (features: mountExtensions.idmap.enabled is false)`);
+  });
   const resourceProblems = validateResources(spec.linux?.resources, { mode: detectCgroupMode(), file: configPath, hugePageSizes: hugePageSizes() });
   if (resourceProblems.some((p) => p.severity === "error")) throw new SpecError(resourceProblems);
   for (const w of resourceProblems) warn(`${w.file}: ${w.pointer}: ${w.message}`);

@@ -389,8 +389,6 @@ function checkMounts(c: Collector, mounts: unknown): void {
     const idmapOpt = isArr(m.options) ? m.options.find((o) => o === "idmap" || o === "ridmap") : undefined;
     if (idmapOpt && !hasU && !hasG)
       c.error(`${p}/options`, `${q(idmapOpt)} needs uidMappings and gidMappings on the mount to say how ids are mapped`);
-    else if (idmapOpt || hasU || hasG)
-      c.error(`${p}/options`, "idmapped mounts are not supported by tsrun yet (features: mountExtensions.idmap.enabled is false)");
   });
 }
 
