@@ -91,7 +91,8 @@ export function describeInitError(program: Program, index: number, errno: number
   if (op.op === "HOOK") return `${op.origin}: ${op.what}: ${errno ? errnoText(errno) : detail}`;
   if (op.op === "FIND_EXEC") {
     const name = String(op.strs?.[0] ?? "");
-    if (name.includes("/")) return `exec: ${JSON.stringify(name)}: stat ${name}: ${errnoText(errno)}`;
+    // runc's exact wording: engines map "no such file or directory" to exit status 127
+    if (name.includes("/")) return `exec: ${JSON.stringify(name)}: stat ${name}: ${errnoText(errno, false)}`;
     return `exec: ${JSON.stringify(name)}: executable file not found in $PATH`;
   }
   return `${op.origin}: ${op.what}: ${errnoText(errno)}`;
@@ -108,10 +109,11 @@ const ERRNO_TEXT: Record<string, string> = {
   ESRCH: "no such process", EBADF: "bad file descriptor", EPROTO: "protocol error", EAGAIN: "resource temporarily unavailable",
 };
 
-export function errnoText(errno: number): string {
+export function errnoText(errno: number, withName = true): string {
   const name = ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
   const text = ERRNO_TEXT[name];
-  return text ? `${text} (${name})` : name;
+  if (!text) return name;
+  return withName ? `${text} (${name})` : text;
 }
 
 /** Waits (briefly) until a killed pid is gone, so its cgroup can be removed. */
