@@ -3,7 +3,7 @@
 import { readlinkSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { cgroupManagerFor, containerDeviceRules, detectCgroupMode, hugePageSizes, validateResources } from "../cgroups/index.js";
-import { SpecError } from "../spec/problems.js";
+import { formatProblem, SpecError } from "../spec/problems.js";
 import type { CgroupManager } from "../cgroups/types.js";
 import { compile, createsNamespace, hasNamespace, Step, type HostFacts } from "../plan/compile.js";
 import { namespacePid, runContainerHooks, runHostHooks, type HookState } from "./hooks.js";
@@ -53,8 +53,8 @@ export function createContainer(opts: CreateOptions): Created {
   checkId(opts.id);
   const bundle = resolve(opts.bundle);
   const pidFile = opts.pidFile ? resolve(opts.pidFile) : undefined;
-  const { spec, warnings, configPath } = loadBundleConfig(bundle);
-  for (const w of warnings) warn(`${w.file}: ${w.pointer}: ${w.message}`);
+  const { spec, warnings, configPath } = loadBundleConfig(bundle, { systemdCgroup: opts.systemdCgroup });
+  for (const w of warnings) warn(formatProblem(w));
   debugStep("config loaded");
   if (!spec.process) throw new RuntimeError("config.json: /process: is required to create a container");
   if (!spec.root) throw new RuntimeError("config.json: /root: is required to create a container");
@@ -65,7 +65,7 @@ export function createContainer(opts: CreateOptions): Created {
   });
   const resourceProblems = validateResources(spec.linux?.resources, { mode: detectCgroupMode(), file: configPath, hugePageSizes: hugePageSizes() });
   if (resourceProblems.some((p) => p.severity === "error")) throw new SpecError(resourceProblems);
-  for (const w of resourceProblems) warn(`${w.file}: ${w.pointer}: ${w.message}`);
+  for (const w of resourceProblems) warn(formatProblem(w));
   const rootfs = isAbsolute(spec.root.path) ? spec.root.path : resolve(bundle, spec.root.path);
   if (statKind(rootfs) !== "dir") throw new RuntimeError(`config.json: /root/path: rootfs ${rootfs} does not exist or is not a directory`);
 

@@ -71,7 +71,8 @@ interface Frame {
   /** Pointer of the container itself. */
   pointer: string;
   /** Current key (object) or index (array). */
-  child: string;
+  /** the key or index being read; undefined in an object before its first key */
+  child: string | undefined;
   count: number;
 }
 
@@ -100,7 +101,7 @@ export function scanJson(text: string): ScanResult {
   const here = (): string => {
     if (stack.length === 0) return "";
     const f = stack[Math.min(stack.length, MAX_POINTER_DEPTH) - 1];
-    return `${f.pointer}/${escapePointer(f.child)}`;
+    return f.child === undefined ? f.pointer : `${f.pointer}/${escapePointer(f.child)}`;
   };
   const fail = (message: string, at = i, pointer = here()): ScanResult => {
     result.error = { pointer, pos: pos(at), message };
@@ -231,7 +232,7 @@ export function scanJson(text: string): ScanResult {
           ctx: c === "{" ? Ctx.Object : Ctx.Array,
           open: pos(),
           pointer: here(),
-          child: c === "{" ? "" : "0",
+          child: c === "{" ? undefined : "0",
           count: 0,
         };
         if (c === "{") frame.keys = new Set();

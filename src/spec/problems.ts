@@ -17,6 +17,7 @@ export class SpecError extends Error {
   }
 }
 
+/** `file: /json/pointer: message`; a problem of the whole document has no pointer to print. */
 export function formatProblem(p: Problem): string {
-  return `${p.file}: ${p.pointer || "/"}: ${p.message}`;
+  return p.pointer ? `${p.file}: ${p.pointer}: ${p.message}` : `${p.file}: ${p.message}`;
 }

@@ -35,7 +35,7 @@ export const checkCommand: CommandModule<object, Args> = {
     exactArgs(argv, "check", 0);
     const format = str(argv.format) ?? "text";
     if (format !== "text" && format !== "json") throw new RuntimeError("invalid format option");
-    const result = runCheck(str(argv.bundle) ?? ".", format);
+    const result = runCheck(str(argv.bundle) ?? ".", format, { systemdCgroup: argv["systemd-cgroup"] });
     process.stdout.write(result.output);
     process.exitCode = result.exitCode;
   },
