@@ -62,4 +62,10 @@ mkdirSync(join(repo, "dist"), { recursive: true });
 step("dist/cli.js");
 run(bin("bun"), ["build", "src/cli.ts", "--target=node", "--outdir", "dist", "--entry-naming", "cli.js", "--asset-naming", "[name].[ext]"]);
 step("dist/tsrun");
-run(bin("bun"), ["build", "src/cli.ts", "--compile", "--bytecode", "--minify", "--outfile", "dist/tsrun"]);
+// No .env or bunfig.toml is ever read at run time: tsrun runs in bundle directories it does not trust.
+run(bin("bun"), [
+  "build", "src/cli.ts", "--compile", "--bytecode", "--minify",
+  "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
+  "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json",
+  "--outfile", "dist/tsrun",
+]);

@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -500,6 +501,12 @@ static int do_console(struct op *o) {
   if (o->i[1] && o->i[2]) {
     struct winsize ws = { (unsigned short)o->i[1], (unsigned short)o->i[2], 0, 0 };
     if (ioctl(slave, TIOCSWINSZ, &ws) < 0) return -1;
+  }
+  if (o->i[3]) {
+    struct termios t;
+    if (tcgetattr(slave, &t) < 0) return -1;
+    t.c_oflag &= ~(tcflag_t)ONLCR;
+    if (tcsetattr(slave, TCSANOW, &t) < 0) return -1;
   }
   static const char name[] = "/dev/pts/ptmx";
   struct iovec iov = { (void *)name, sizeof name - 1 };

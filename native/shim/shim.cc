@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
-#include <termios.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -470,17 +469,6 @@ Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// clearOnlcr(fd): the container's pty must not turn \n into \r\n when our own terminal does it too
-Napi::Value ClearOnlcr(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  struct termios t;
-  if (tcgetattr(fd, &t) < 0) return ThrowErrno(env, errno, "tcgetattr");
-  t.c_oflag &= ~(tcflag_t)ONLCR;
-  if (tcsetattr(fd, TCSANOW, &t) < 0) return ThrowErrno(env, errno, "tcsetattr");
-  return env.Undefined();
-}
-
 Napi::Value InitSize(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), (double)(tsrun_init_blob_end - tsrun_init_blob));
 }
@@ -504,7 +492,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
-  exports.Set("clearOnlcr", Napi::Function::New(env, ClearOnlcr));
   RegisterSeccomp(env, exports);
   return exports;
 }

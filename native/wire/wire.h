@@ -63,7 +63,8 @@ enum wire_op {
   OP_REPORT = 36,        /* send MSG_REPORT with a = i0: a step marker for tsrun */
   OP_WAIT_ACK = 37,      /* like WAIT_GO, between steps tsrun performs (hooks) */
   OP_SETNS_FD = 38,      /* i0 fd (a pidfd or namespace fd tsrun passed), i1 CLONE_NEW* flags */
-  OP_CONSOLE = 39,       /* i0 socket fd to send the pty master on, i1 rows, i2 cols: make a pty in the
+  OP_CONSOLE = 39,       /* i0 socket fd to send the pty master on, i1 rows, i2 cols, i3 1 = clear
+                            ONLCR (tsrun's own terminal translates newlines): make a pty in the
                             container's devpts, send its master, make the slave our stdio and ctty */
   OP_PERSONALITY = 40,   /* i0 persona */
   OP_HOOK = 41,          /* s0 path, s1 argv (NUL separated), i0 argc, s2 env, i1 envc, i2 timeout (s):

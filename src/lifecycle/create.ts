@@ -127,6 +127,7 @@ export function createContainer(opts: CreateOptions): Created {
       preservedFds,
       extraEnv: listenFds ? [`LISTEN_FDS=${listenFds}`, "LISTEN_PID=1"] : [],
       consoleFd: extraFds.length ? 3 + preservedFds + 1 : undefined,
+      foregroundTerminal: terminal !== undefined && process.stdout.isTTY === true,
       seccomp,
     }, host);
     for (const w of program.warnings ?? []) warn(w);

@@ -73,6 +73,7 @@ async function execInner(opts: ExecOptions): Promise<number> {
       nsFlags: namespacesToJoin(c.state.initPid),
       pidfd: 3 + (opts.preserveFds ?? 0) + 1,
       consoleFd,
+      foregroundTerminal: terminal !== undefined && process.stdout.isTTY === true,
       preservedFds: opts.preserveFds ?? 0,
       seccomp: c.state.seccomp && { bpf: Buffer.from(c.state.seccomp.bpf, "base64"), flags: c.state.seccomp.flags },
     });

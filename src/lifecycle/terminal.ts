@@ -45,7 +45,6 @@ function proxy(master: number): TerminalProxy {
     if (rows && cols) native.setWinsize(master, rows, cols);
   };
   resize();
-  if (process.stdout.isTTY) native.clearOnlcr(master);
   process.on("SIGWINCH", resize);
   if (raw) stdin.setRawMode(true);
   const onInput = (d: Buffer) => {

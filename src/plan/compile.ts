@@ -26,6 +26,7 @@ export interface PlanOptions {
   /** Extra environment entries appended to process.env (LISTEN_FDS...). */
   extraEnv?: string[];
   consoleFd?: number;
+  foregroundTerminal?: boolean;
   seccomp?: { bpf: Buffer; flags: number };
 }
 
@@ -139,6 +140,8 @@ export interface ProcessOptions {
   extraEnv?: string[];
   /** fd (in the init) of the console socket to send a pty master on, when process.terminal. */
   consoleFd?: number;
+  /** tsrun itself proxies the terminal: its own terminal translates newlines (runc clears ONLCR too) */
+  foregroundTerminal?: boolean;
   /** linux.seccomp compiled to BPF (src/plan/seccomp.ts). */
   seccomp?: { bpf: Buffer; flags: number };
   /** hooks.startContainer: run by the init inside the container, before the process. */
@@ -150,7 +153,7 @@ export function compileProcess(process: Process, base: string, opts: ProcessOpti
   if (opts.consoleFd !== undefined)
     add({
       op: "CONSOLE",
-      ints: [opts.consoleFd, process.consoleSize?.height ?? 0, process.consoleSize?.width ?? 0],
+      ints: [opts.consoleFd, process.consoleSize?.height ?? 0, process.consoleSize?.width ?? 0, opts.foregroundTerminal ? 1 : 0],
       origin: `${base}.terminal`,
       what: "create the terminal and send it to the console socket",
     });

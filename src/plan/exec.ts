@@ -10,6 +10,7 @@ export interface ExecPlanOptions {
   /** fd number, inside tsrun-init, of a pidfd of the container's init. */
   pidfd: number;
   consoleFd?: number;
+  foregroundTerminal?: boolean;
   preservedFds?: number;
   seccomp?: { bpf: Buffer; flags: number };
 }
@@ -26,7 +27,7 @@ export function compileExec(process: Process, opts: ExecPlanOptions): Program {
     add({ op: "SETRESUID", ints: [0], origin: "linux.uidMappings", what: "become root in the user namespace" });
   }
   if (opts.consoleFd !== undefined) add({ op: "SETSID", origin: "process.terminal", what: "create a session" });
-  compileProcess(process, "process", { preservedFds: opts.preservedFds, consoleFd: opts.consoleFd, seccomp: opts.seccomp }, add);
+  compileProcess(process, "process", { preservedFds: opts.preservedFds, consoleFd: opts.consoleFd, foregroundTerminal: opts.foregroundTerminal, seccomp: opts.seccomp }, add);
   return { ops };
 }
 

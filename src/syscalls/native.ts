@@ -36,7 +36,6 @@ interface Addon {
   pipe(): [number, number];
   socketpair(): [number, number];
   setWinsize(fd: number, rows: number, cols: number): void;
-  clearOnlcr(fd: number): void;
   seccompCompile(desc: string): { bpf: Buffer; unknownSyscalls: string[]; unknownArches: string[] };
   seccompVersion(): string;
   seccompResolveSyscall(name: string, arch?: string): number;
@@ -55,4 +54,9 @@ function load(): Addon {
   }
 }
 
-export const native: Addon = load();
+let addon: Addon | undefined;
+
+/** Loaded on first use: commands like `state` never pay for it. */
+export const native: Addon = new Proxy({} as Addon, {
+  get: (_target, key) => (addon ??= load())[key as keyof Addon],
+});

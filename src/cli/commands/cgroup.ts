@@ -3,10 +3,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { CommandModule } from "yargs";
 import { RuntimeError } from "../../lifecycle/errors.js";
-import {
-  containerPids, pauseContainer, resumeContainer, statsEvent, streamEvents, updateContainer,
-} from "../../lifecycle/cgroup-ops.js";
-import { parseJson } from "../../spec/load.js";
+const ops = () => import("../../lifecycle/cgroup-ops.js");
 import type { Resources } from "../../spec/types.js";
 import { bool, exactArgs, minArgs, str, type Args } from "../args.js";
 import { setupGlobals } from "../globals.js";
@@ -16,18 +13,18 @@ import { parseDuration, parseSize } from "../units.js";
 export const pauseCommand: CommandModule<object, Args> = {
   command: "pause",
   describe: "pause suspends all processes inside the container",
-  handler: (argv) => {
+  handler: async (argv) => {
     setupGlobals(argv);
-    pauseContainer(argv.root, exactArgs(argv, "pause", 1)[0]);
+    (await ops()).pauseContainer(argv.root, exactArgs(argv, "pause", 1)[0]);
   },
 };
 
 export const resumeCommand: CommandModule<object, Args> = {
   command: "resume",
   describe: "resumes all processes that have been previously paused",
-  handler: (argv) => {
+  handler: async (argv) => {
     setupGlobals(argv);
-    resumeContainer(argv.root, exactArgs(argv, "resume", 1)[0]);
+    (await ops()).resumeContainer(argv.root, exactArgs(argv, "resume", 1)[0]);
   },
 };
 
@@ -35,10 +32,10 @@ export const psCommand: CommandModule<object, Args> = {
   command: "ps",
   describe: "ps displays the processes running inside a container",
   builder: (y) => y.options({ format: { alias: "f", type: "string", default: "table", describe: "select one of: table or json" } }) as never,
-  handler: (argv) => {
+  handler: async (argv) => {
     setupGlobals(argv);
     const [id] = minArgs(argv, "ps", 1);
-    const pids = containerPids(argv.root, id);
+    const pids = (await ops()).containerPids(argv.root, id);
     const format = str(argv.format) ?? "table";
     if (format === "json") {
       process.stdout.write(JSON.stringify(pids.length ? pids : null) + "\n");
@@ -82,16 +79,17 @@ export const updateCommand: CommandModule<object, Args> = {
   command: "update",
   describe: "update container resource constraints",
   builder: (y) => y.options(UPDATE_FLAGS) as never,
-  handler: (argv) => {
+  handler: async (argv) => {
     setupGlobals(argv);
     const [id] = exactArgs(argv, "update", 1);
-    updateContainer(argv.root, id, resourcesFromArgs(argv));
+    (await ops()).updateContainer(argv.root, id, await resourcesFromArgs(argv));
   },
 };
 
-function resourcesFromArgs(argv: Args): Resources {
+async function resourcesFromArgs(argv: Args): Promise<Resources> {
   const file = str(argv.resources);
   if (file !== undefined) {
+    const { parseJson } = await import("../../spec/load.js");
     const name = file === "-" ? "<stdin>" : file;
     const text = readFileSync(file === "-" ? 0 : file, "utf8");
     return parseJson(text, name) as Resources;
@@ -136,6 +134,7 @@ export const eventsCommand: CommandModule<object, Args> = {
     const [id] = exactArgs(argv, "events", 1);
     const interval = parseDuration(str(argv.interval) ?? "5s");
     if (interval <= 0) throw new RuntimeError("duration interval must be greater than 0");
+    const { statsEvent, streamEvents } = await ops();
     if (bool(argv.stats)) {
       process.stdout.write(statsEvent(argv.root, id) + "\n");
       return;

@@ -1,5 +1,4 @@
 import type { CommandModule } from "yargs";
-import { createContainer } from "../../lifecycle/create.js";
 import { bool, exactArgs, str, type Args } from "../args.js";
 import { setupGlobals } from "../globals.js";
 
@@ -32,9 +31,10 @@ export const createCommand: CommandModule<object, Args> = {
   command: "create",
   describe: "create a container",
   builder: (y) => y.options(createOptions) as never,
-  handler: (argv) => {
+  handler: async (argv) => {
     setupGlobals(argv);
     const [id] = exactArgs(argv, "create", 1);
+    const { createContainer } = await import("../../lifecycle/create.js");
     createContainer({ ...createArgs(argv), id, waitForStart: true, detached: true });
   },
 };

@@ -1,5 +1,4 @@
 import type { CommandModule } from "yargs";
-import { deleteContainer } from "../../lifecycle/delete.js";
 import { bool, exactArgs, type Args } from "../args.js";
 import { setupGlobals } from "../globals.js";
 
@@ -7,9 +6,10 @@ export const deleteCommand: CommandModule<object, Args> = {
   command: "delete",
   describe: "delete any resources held by the container often used with detached container",
   builder: (y) => y.options({ force: { alias: "f", type: "boolean", describe: "forcibly deletes the container if it is still running (uses SIGKILL)" } }) as never,
-  handler: (argv) => {
+  handler: async (argv) => {
     setupGlobals(argv);
     const [id] = exactArgs(argv, "delete", 1);
+    const { deleteContainer } = await import("../../lifecycle/delete.js");
     deleteContainer(argv.root, id, bool(argv.force));
   },
 };

@@ -1,10 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { CommandModule } from "yargs";
-import { loadContainer } from "../../lifecycle/container.js";
 import { RuntimeError } from "../../lifecycle/errors.js";
-import { execProcess } from "../../lifecycle/exec.js";
 import { CAPABILITIES } from "../../plan/constants.js";
-import { parseJson, validateProcess } from "../../spec/load.js";
 import { SpecError } from "../../spec/problems.js";
 import type { Process } from "../../spec/types.js";
 import { bool, minArgs, str, type Args } from "../args.js";
@@ -39,10 +36,12 @@ export const execCommand: CommandModule<object, Args> = {
   handler: async (argv) => {
     setupGlobals(argv);
     const [id] = minArgs(argv, "exec", 1);
+    const { loadContainer } = await import("../../lifecycle/container.js");
+    const { execProcess } = await import("../../lifecycle/exec.js");
     const processFile = str(argv.process);
     let proc: Process;
     if (processFile) {
-      proc = loadProcessFile(processFile);
+      proc = await loadProcessFile(processFile);
     } else {
       const base = loadContainer(argv.root, id).state.process;
       if (!base) throw new RuntimeError("exec failed: the container has no process to start from; use --process", 255);
@@ -62,7 +61,8 @@ export const execCommand: CommandModule<object, Args> = {
   },
 };
 
-function loadProcessFile(file: string): Process {
+async function loadProcessFile(file: string): Promise<Process> {
+  const { parseJson, validateProcess } = await import("../../spec/load.js");
   let text: string;
   try {
     text = readFileSync(file, "utf8");

@@ -2,8 +2,6 @@
 import type { CommandModule } from "yargs";
 import { RuntimeError } from "../../lifecycle/errors.js";
 import { CAPABILITIES } from "../../plan/constants.js";
-import { runCheck } from "../../spec/check.js";
-import { SpecExistsError, writeDefaultSpec } from "../../spec/default.js";
 import { bool, exactArgs, str, type Args } from "../args.js";
 import { setupGlobals } from "../globals.js";
 import { RUNC_COMPAT_VERSION, SPEC_VERSION, TSRUN_VERSION } from "../version.js";
@@ -14,9 +12,10 @@ export const specCommand: CommandModule<object, Args> = {
   command: "spec",
   describe: "create a new specification file (config.json), the same runc writes",
   builder: (y) => y.options({ ...bundleOption, rootless: { type: "boolean", describe: "generate a configuration for a rootless container" } }) as never,
-  handler: (argv) => {
+  handler: async (argv) => {
     setupGlobals(argv);
     exactArgs(argv, "spec", 0);
+    const { SpecExistsError, writeDefaultSpec } = await import("../../spec/default.js");
     try {
       writeDefaultSpec(str(argv.bundle) ?? ".", bool(argv.rootless));
     } catch (e) {
@@ -30,9 +29,10 @@ export const checkCommand: CommandModule<object, Args> = {
   command: "check",
   describe: "validate a bundle and check this host can run it, without running it",
   builder: (y) => y.options({ ...bundleOption, format: { alias: "f", type: "string", default: "text", describe: "text or json" } }) as never,
-  handler: (argv) => {
+  handler: async (argv) => {
     setupGlobals(argv);
     exactArgs(argv, "check", 0);
+    const { runCheck } = await import("../../spec/check.js");
     const format = str(argv.format) ?? "text";
     if (format !== "text" && format !== "json") throw new RuntimeError("invalid format option");
     const result = runCheck(str(argv.bundle) ?? ".", format, { systemdCgroup: argv["systemd-cgroup"] });

@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import type { CommandModule } from "yargs";
 import { RuntimeError } from "../../lifecycle/errors.js";
-import { listContainers, tabulate } from "../../lifecycle/list.js";
 import { bool, exactArgs, str, type Args } from "../args.js";
 import { logError } from "../log.js";
 import { setupGlobals } from "../globals.js";
@@ -14,9 +13,10 @@ export const listCommand: CommandModule<object, Args> = {
       format: { alias: "f", type: "string", default: "table", describe: "select one of: table or json" },
       quiet: { alias: "q", type: "boolean", describe: "display only container IDs" },
     }) as never,
-  handler: (argv) => {
+  handler: async (argv) => {
     setupGlobals(argv);
     exactArgs(argv, "list", 0);
+    const { listContainers, tabulate } = await import("../../lifecycle/list.js");
     const format = str(argv.format) ?? "table";
     if (format !== "table" && format !== "json") throw new RuntimeError(`invalid format option`);
     const explicitRoot = process.argv.some((a) => /^--?root(=|$)/.test(a));

@@ -1,9 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
 import type { CommandModule } from "yargs";
-import { statKind } from "../../lifecycle/create.js";
-import { compile } from "../../plan/compile.js";
-import { formatProgram } from "../../plan/format.js";
-import { loadBundleConfig } from "../../spec/load.js";
 import { exactArgs, str, type Args } from "../args.js";
 import { setupGlobals } from "../globals.js";
 
@@ -11,9 +7,13 @@ export const planCommand: CommandModule<object, Args> = {
   command: "plan",
   describe: "print the init program a bundle compiles to, one op a line with its origin (changes nothing)",
   builder: (y) => y.options({ bundle: { alias: "b", type: "string", default: ".", describe: "path to the root of the bundle directory" } }) as never,
-  handler: (argv) => {
+  handler: async (argv) => {
     setupGlobals(argv);
     exactArgs(argv, "plan", 0);
+    const { statKind } = await import("../../lifecycle/create.js");
+    const { compile } = await import("../../plan/compile.js");
+    const { formatProgram } = await import("../../plan/format.js");
+    const { loadBundleConfig } = await import("../../spec/load.js");
     const bundle = resolve(str(argv.bundle) ?? ".");
     const { spec } = loadBundleConfig(bundle);
     const rootPath = spec.root?.path ?? "rootfs";

@@ -1,5 +1,4 @@
 import type { CommandModule } from "yargs";
-import { runContainer } from "../../lifecycle/run.js";
 import { bool, exactArgs, type Args } from "../args.js";
 import { setupGlobals } from "../globals.js";
 import { createArgs, createOptions } from "./create.js";
@@ -17,6 +16,7 @@ export const runCommand: CommandModule<object, Args> = {
   handler: async (argv) => {
     setupGlobals(argv);
     const [id] = exactArgs(argv, "run", 1);
+    const { runContainer } = await import("../../lifecycle/run.js");
     process.exitCode = await runContainer({ ...createArgs(argv), id, detach: bool(argv.detach), keep: bool(argv.keep) });
   },
 };
