@@ -39,6 +39,32 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
+#define OPEN_TREE_CLONE 1
+#define MOVE_MOUNT_F_EMPTY_PATH 0x4
+#define MOVE_MOUNT_T_EMPTY_PATH 0x40
+#define FSOPEN_CLOEXEC 1
+#define FSCONFIG_CMD_CREATE 6
+#define FSMOUNT_CLOEXEC 1
+#define MOUNT_ATTR_RDONLY 0x1
+#define MOUNT_ATTR_NOSUID 0x2
+#define MOUNT_ATTR_NODEV 0x4
+#define MOUNT_ATTR_NOEXEC 0x8
+#define RESOLVE_NO_SYMLINKS 0x04
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
@@ -148,6 +174,31 @@ static int openat2_in_root(const char *path, int flags) {
   return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
 }
 
+/* When a component of a mount target is a symlink to something missing, runc creates the missing
+ * target (inside the root). We do the same: the path is rewritten through the link and walked again,
+ * every step still resolved with RESOLVE_IN_ROOT, at most MAX_LINK_HOPS times. */
+#define MAX_LINK_HOPS 40
+static char walk_path[4096];
+static char rewrite_buf[4096];
+static char link_buf[4096];
+static int link_rewritten;
+
+/* Path = prefix (len plen) + component comp (a dangling symlink in dirfd) + rest: rewrite it. */
+static int rewrite_through_link(int dirfd, const char *comp, const char *prefix, size_t plen, const char *rest) {
+  ssize_t n = readlinkat(dirfd, comp, link_buf, sizeof link_buf - 1);
+  if (n <= 0) { errno = ENOENT; return -1; }
+  link_buf[n] = 0;
+  size_t pos = 0, rl = slen(rest), need = (size_t)n + rl + plen + 3;
+  if (need >= sizeof rewrite_buf) { errno = ENAMETOOLONG; return -1; }
+  if (link_buf[0] != '/') { memcpy(rewrite_buf, prefix, plen); pos = plen; rewrite_buf[pos++] = '/'; }
+  memcpy(rewrite_buf + pos, link_buf, (size_t)n); pos += (size_t)n;
+  if (rl) { rewrite_buf[pos++] = '/'; memcpy(rewrite_buf + pos, rest, rl); pos += rl; }
+  rewrite_buf[pos] = 0;
+  link_rewritten = 1;
+  errno = ENOENT;
+  return -1;
+}
+
 /* Splits path into (parent fd resolved in root, final name). Creates missing parent directories. */
 static int open_parent_in_root(const char *path, const char **name) {
   size_t n = slen(path);
@@ -170,10 +221,16 @@ static int open_parent_in_root(const char *path, const char **name) {
     char saved = *end; *end = 0;
     size_t plen = (size_t)(end - pathbuf);
     memcpy(pathbuf2, pathbuf, plen + 1);
-    for (size_t k = 0; k < plen; k++) if (pathbuf2[k] == 0) pathbuf2[k] = '/';
     int next = openat2_in_root(pathbuf2, O_PATH | O_DIRECTORY);
     if (next < 0 && errno == ENOENT) {
-      if (mkdirat(dirfd, comp, 0755) < 0 && errno != EEXIST) { close(dirfd); return -1; }
+      if (mkdirat(dirfd, comp, 0755) < 0) {
+        if (errno != EEXIST) { close(dirfd); return -1; }
+        /* it exists but does not resolve: a dangling symlink */
+        const char *rest = path + (end - pathbuf) + (saved ? 1 : 0);
+        int r = rewrite_through_link(dirfd, comp, path, (size_t)(comp - pathbuf), rest);
+        close(dirfd);
+        return r;
+      }
       next = openat2_in_root(pathbuf2, O_PATH | O_DIRECTORY);
     }
     close(dirfd);
@@ -183,30 +240,60 @@ static int open_parent_in_root(const char *path, const char **name) {
     comp = end;
   }
   if (slash) *slash = '/';
-  /* name points into the caller's path; make it the last component only */
   return dirfd;
 }
 
-static int mkdir_p_in_root(const char *path, unsigned mode) {
+static int mkdir_p_once(const char *path, unsigned mode) {
   const char *name;
   int dirfd = open_parent_in_root(path, &name);
   if (dirfd < 0) return -1;
   if (*name && mkdirat(dirfd, name, mode) < 0 && errno != EEXIST) { close(dirfd); return -1; }
-  close(dirfd);
   int fd = openat2_in_root(path, O_PATH | O_DIRECTORY);
+  if (fd < 0 && errno == ENOENT && *name) {
+    int r = rewrite_through_link(dirfd, name, path, (size_t)(name - path), "");
+    close(dirfd);
+    return r;
+  }
+  close(dirfd);
   return fd;
 }
 
-static int create_file_in_root(const char *path) {
+static int create_file_once(const char *path) {
   const char *name;
   int dirfd = open_parent_in_root(path, &name);
   if (dirfd < 0) return -1;
   int fd = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd >= 0) close(fd);
   else if (errno != EEXIST) { close(dirfd); return -1; }
+  fd = openat2_in_root(path, O_PATH);
+  if (fd < 0 && errno == ENOENT) {
+    int r = rewrite_through_link(dirfd, name, path, (size_t)(name - path), "");
+    close(dirfd);
+    return r;
+  }
   close(dirfd);
-  return openat2_in_root(path, O_PATH);
+  return fd;
 }
+
+/* Runs attempt(path), following dangling symlinks by rewriting the path (see above). */
+static int with_link_hops(const char *path, int (*attempt)(const char *, unsigned), unsigned mode) {
+  size_t n = slen(path);
+  if (n >= sizeof walk_path) { errno = ENAMETOOLONG; return -1; }
+  memcpy(walk_path, path, n + 1);
+  for (int hop = 0; hop <= MAX_LINK_HOPS; hop++) {
+    link_rewritten = 0;
+    int fd = attempt(walk_path, mode);
+    if (fd >= 0 || !link_rewritten) return fd;
+    memcpy(walk_path, rewrite_buf, slen(rewrite_buf) + 1);
+  }
+  errno = ELOOP;
+  return -1;
+}
+
+static int create_file_attempt(const char *path, unsigned mode) { (void)mode; return create_file_once(path); }
+
+static int mkdir_p_in_root(const char *path, unsigned mode) { return with_link_hops(path, mkdir_p_once, mode); }
+static int create_file_in_root(const char *path) { return with_link_hops(path, create_file_attempt, 0); }
 
 static unsigned long locked_flags(const char *path) {
   struct statvfs st;
@@ -307,17 +394,49 @@ static int do_symlink(struct op *o) {
   return 0;
 }
 
+/* Masks and read-only paths work on fds from start to end (open_tree, fsmount, move_mount): after
+ * pivot_root, /proc/self/fd paths would be resolved through the container's own /proc, which an
+ * image can fake. */
+static int move_onto(int tree, int target) {
+  long r = syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  int e = errno;
+  close(tree);
+  errno = e;
+  return r < 0 ? -1 : 0;
+}
+
+/* The container's /dev/null, only if it really is the null device (no symlink, char 1:3). */
+static int open_dev_null(void) {
+  struct open_how_v0 how = { O_PATH | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS };
+  int fd = (int)syscall(SYS_openat2, root_fd, "dev/null", &how, sizeof how);
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+    close(fd);
+    errno = EPERM;
+    return -1;
+  }
+  return fd;
+}
+
 static int do_mask(struct op *o) {
   int fd = openat2_in_root(o->s[0], O_PATH);
   if (fd < 0) return errno == ENOENT ? 0 : -1;
-  char target[64];
   struct stat st;
-  fd_path(target, fd);
-  int r;
-  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-    r = mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0");
-  else
-    r = mount("/dev/null", target, NULL, MS_BIND, NULL);
+  int tree = -1;
+  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fs >= 0 && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+      tree = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (fs >= 0) close(fs);
+  } else {
+    int null_fd = open_dev_null();
+    if (null_fd >= 0) {
+      tree = (int)syscall(SYS_open_tree, null_fd, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
+      close(null_fd);
+    }
+  }
+  int r = tree < 0 ? -1 : move_onto(tree, fd);
   int e = errno;
   close(fd);
   errno = e;
@@ -327,14 +446,13 @@ static int do_mask(struct op *o) {
 static int do_readonly(struct op *o) {
   int fd = openat2_in_root(o->s[0], O_PATH);
   if (fd < 0) return errno == ENOENT ? 0 : -1;
-  char target[64];
-  fd_path(target, fd);
-  if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0) { int e = errno; close(fd); errno = e; return -1; }
-  close(fd);
-  fd = openat2_in_root(o->s[0], O_PATH);
-  if (fd < 0) return -1;
-  fd_path(target, fd);
-  int r = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(target), NULL);
+  int tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  int r = -1;
+  if (tree >= 0) {
+    struct mount_attr_v0 attr = { MOUNT_ATTR_RDONLY, 0, 0, 0 };
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) == 0) r = move_onto(tree, fd);
+    else { int e = errno; close(tree); errno = e; }
+  }
   int e = errno;
   close(fd);
   errno = e;

@@ -34,6 +34,9 @@ export async function main(args: string[]): Promise<number> {
       await command.handler(fast.argv as never);
       return process.exitCode === undefined ? 0 : Number(process.exitCode);
     }
+    const name = firstCommand(args);
+    if (name !== undefined && !commands.some((c) => c.command === name))
+      throw new UsageError(`tsrun: ${JSON.stringify(name)} is not a tsrun command (see --help)`);
     const { buildParser } = await import("./parser.js");
     await buildParser(args, defaultRoot())
       .fail((msg, err) => {
@@ -51,6 +54,19 @@ export async function main(args: string[]): Promise<number> {
 }
 
 export class UsageError extends Error {}
+
+const GLOBAL_WITH_VALUE = new Set(["root", "log", "log-format", "rootless", "criu"]);
+
+/** The first positional argument (the command), skipping global flags and their values. */
+function firstCommand(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith("-")) return a;
+    const name = a.replace(/^--?/, "");
+    if (GLOBAL_WITH_VALUE.has(name)) i++;
+  }
+  return undefined;
+}
 
 /** `--resources -` (stdin) must stay a flag value; yargs would take a lone "-" as a positional. */
 function joinStdinValues(args: string[]): string[] {

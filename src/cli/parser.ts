@@ -28,6 +28,7 @@ export function buildParser(argv: string[], defaultRoot: string): Argv {
     .help("help")
     .alias("help", "h")
     .strictOptions()
+    .demandCommand(1, "tsrun: a command is required (see --help)")
     .wrap(Math.min(120, process.stdout.columns || 100));
   for (const cmd of commands) y = y.command(cmd);
   return y;

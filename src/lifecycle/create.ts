@@ -59,6 +59,7 @@ export function createContainer(opts: CreateOptions): Created {
   if (!spec.process) throw new RuntimeError("config.json: /process: is required to create a container");
   if (!spec.root) throw new RuntimeError("config.json: /root: is required to create a container");
   checkConsole(!!spec.process.terminal, opts.detached, opts.consoleSocket);
+  checkProcMounts(spec);
   (spec.mounts ?? []).forEach((m, i) => {
     if (m.uidMappings || m.gidMappings || m.options?.some((o) => o === "idmap" || o === "ridmap"))
       throw new RuntimeError(`config.json: /mounts/${i}: idmapped mounts are not supported by tsrun yet (features: mountExtensions.idmap.enabled is false)`);
@@ -91,6 +92,12 @@ export function createContainer(opts: CreateOptions): Created {
     });
     cgroup.create();
     undo.push(() => cgroup.destroy());
+    // If tsrun dies before the end (a signal, a crash), delete can still find and remove the cgroup.
+    const partial: StoredState = {
+      ociVersion: spec.ociVersion, id: opts.id, initPid: 0, initStartTime: "", bundle, rootfs,
+      created: nowRfc3339Nano(), cgroup: cgroup.saved, pidNamespace: hasNamespace(spec, "pid"), namespaces: [], rootless: !!opts.rootless,
+    };
+    writeState(opts.root, partial);
     const { devices: deviceRules, ...resources } = spec.linux?.resources ?? {};
     const devices = containerDeviceRules(deviceRules, spec.linux?.devices);
     // device rules wait until the init has made the device nodes (Step.DEVICE_RULES), or until
@@ -180,6 +187,26 @@ export function createContainer(opts: CreateOptions): Created {
     undo.run();
     throw e;
   }
+}
+
+/** Files under /proc that may be bind-mounted over (lxcfs provides these), as runc allows. */
+const PROC_BIND_ALLOWED = new Set([
+  "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps", "/proc/uptime",
+  "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+]);
+
+/**
+ * /proc must be a procfs, and nothing may be mounted inside it but lxcfs-style files: otherwise
+ * masked paths could be dodged, and paths the runtime trusts would be the image's (CVE-2019-16884).
+ */
+function checkProcMounts(spec: Spec): void {
+  (spec.mounts ?? []).forEach((m, i) => {
+    const dest = ("/" + m.destination).replace(/\/+/g, "/").replace(/\/$/, "") || "/";
+    if (dest === "/proc" && m.type !== "proc")
+      throw new RuntimeError(`config.json: /mounts/${i}: only a proc filesystem may be mounted on /proc, not ${JSON.stringify(m.type ?? m.source)}`);
+    if (dest.startsWith("/proc/") && !PROC_BIND_ALLOWED.has(dest))
+      throw new RuntimeError(`config.json: /mounts/${i}: mounting over ${dest} is refused: only ${[...PROC_BIND_ALLOWED].join(", ")} may be mounted inside /proc`);
+  });
 }
 
 function compileSeccompFor(spec: Spec): { bpf: Buffer; flags: number } {

@@ -294,10 +294,10 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
 
   // sysctls go in before readonlyPaths can make /proc/sys read-only
   compileSysctls(spec, add);
-  (spec.linux?.maskedPaths ?? []).forEach((p, i) =>
-    add({ op: "MASK_PATH", strs: [p], origin: `linux.maskedPaths[${i}]`, what: `mask ${p}` }));
   (spec.linux?.readonlyPaths ?? []).forEach((p, i) =>
     add({ op: "READONLY_PATH", strs: [p], origin: `linux.readonlyPaths[${i}]`, what: `make ${p} read-only` }));
+  (spec.linux?.maskedPaths ?? []).forEach((p, i) =>
+    add({ op: "MASK_PATH", strs: [p], origin: `linux.maskedPaths[${i}]`, what: `mask ${p}` }));
   if (spec.root?.readonly)
     add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [0, MountTarget.HOST, 0, MS.RDONLY], origin: "root.readonly", what: "remount / read-only" });
 }

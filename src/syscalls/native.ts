@@ -42,15 +42,20 @@ interface Addon {
   seccompNativeArch(): string;
 }
 
-const require = createRequire(import.meta.url);
+declare const Bun: unknown;
+declare const require: NodeJS.Require;
 
 function load(): Addon {
-  try {
-    // the source tree, and dist/tsrun where Bun embeds the file named here
+  if (typeof Bun !== "undefined") {
+    // dist/tsrun: Bun embeds a .node file only when a plain require() names it literally
     return require("../../build/Release/tsrun.node");
+  }
+  // Node: the source tree (tests) or dist/cli.js
+  const req = createRequire(import.meta.url);
+  try {
+    return req("../../build/Release/tsrun.node");
   } catch {
-    // dist/cli.js under Node
-    return require(join(dirname(fileURLToPath(import.meta.url)), "../build/Release/tsrun.node"));
+    return req(join(dirname(fileURLToPath(import.meta.url)), "../build/Release/tsrun.node"));
   }
 }
 

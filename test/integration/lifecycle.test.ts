@@ -1,6 +1,6 @@
 // The container lifecycle for real: create, start, state, kill, delete, list, run; as root.
 import t from "tap";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, closeSync, existsSync, openSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -288,5 +288,19 @@ t.test("no host fd reaches the container, except --preserve-fds and LISTEN_FDS",
   } finally {
     for (const fd of extra) closeSync(fd);
   }
+  t.same(rt.containers(), []);
+});
+
+t.test("a create killed half way: delete --force still removes its cgroups", async (t) => {
+  const b = bundle(["true"], (c) => (c.hooks = { createRuntime: [{ path: "/bin/sleep", args: ["sleep", "30"] }] }));
+  const child = spawn(TSRUN, ["--root", rt.root, "create", "--bundle", b, "halfway"], { stdio: "ignore" });
+  for (let i = 0; i < 100 && cgroupDirsOf("halfway").length === 0; i++) sleep(30);
+  sleep(300); // the hook is running: the cgroup exists, the container is not ready
+  t.ok(cgroupDirsOf("halfway").length > 0, "the cgroup was made");
+  child.kill("SIGKILL");
+  await new Promise((r) => child.on("exit", r));
+  for (const p of processesMentioning("sleep\u000030")) if (readFileSync(`/proc/${p}/cmdline`, "utf8") === "sleep\u000030\u0000") process.kill(p, "SIGKILL");
+  t.equal(rt.run(["delete", "--force", "halfway"]).code, 0);
+  t.same(cgroupDirsOf("halfway"), [], "no cgroup left in any hierarchy");
   t.same(rt.containers(), []);
 });

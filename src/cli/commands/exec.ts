@@ -105,7 +105,8 @@ function overrideProcess(p: Process, argv: Args, args: string[]): Process {
     for (const cap of caps)
       if (!(CAPABILITIES as readonly string[]).includes(cap)) throw new RuntimeError(`exec failed: unknown capability ${JSON.stringify(cap)}`, 255);
     const c = (p.capabilities ??= {});
-    for (const set of ["bounding", "effective", "permitted", "ambient", "inheritable"] as const)
+    // never the inheritable set (the CVE-2022-29162 class): file capabilities could then be gained
+    for (const set of ["bounding", "effective", "permitted", "ambient"] as const)
       c[set] = [...new Set([...(c[set] ?? []), ...caps])];
   }
   const apparmor = str(argv.apparmor);

@@ -35,8 +35,8 @@ exports[`test/unit/compile.test.ts > TAP > runc's default config compiles to the
  26  REPORT           apply the device cgroup rules                    linux.resources.devices
  27  WAIT_ACK         wait for the device cgroup rules                 linux.resources.devices
  28  PIVOT_ROOT       pivot_root to /b/rootfs                          root.path
- 29  MASK_PATH        mask /proc/kcore                                 linux.maskedPaths[0]
- 30  READONLY_PATH    make /proc/sys read-only                         linux.readonlyPaths[0]
+ 29  READONLY_PATH    make /proc/sys read-only                         linux.readonlyPaths[0]
+ 30  MASK_PATH        mask /proc/kcore                                 linux.maskedPaths[0]
  31  MOUNT            remount / read-only                              root.readonly
  32  SETHOSTNAME      set hostname "box"                               hostname
  33  SETRLIMIT        set RLIMIT_NOFILE to 1024:1024                   process.rlimits[0]
