@@ -16,6 +16,7 @@ import {
 import { native, procStat } from "../syscalls/index.js";
 import { driveInit, Undo } from "./init-process.js";
 import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
+import { refuseUnsupported } from "./unsupported.js";
 import { terminalChannel, type TerminalChannel } from "./terminal.js";
 import { checkId } from "./container.js";
 import { RuntimeError } from "./errors.js";
@@ -37,6 +38,7 @@ export interface CreateOptions {
   /** Become the subreaper first so the init is our child (foreground run). */
   subreaper?: boolean;
   consoleSocket?: string;
+  pidfdSocket?: string;
   /** create, or run --detach: tsrun returns while the container runs. */
   detached: boolean;
 }
@@ -59,6 +61,7 @@ export function createContainer(opts: CreateOptions): Created {
   if (!spec.process) throw new RuntimeError("config.json: /process: is required to create a container");
   if (!spec.root) throw new RuntimeError("config.json: /root: is required to create a container");
   checkConsole(!!spec.process.terminal, opts.detached, opts.consoleSocket);
+  refuseUnsupported(spec.process, "config.json: process", opts.pidfdSocket);
   checkProcMounts(spec);
   (spec.mounts ?? []).forEach((m, i) => {
     if (m.uidMappings || m.gidMappings || m.options?.some((o) => o === "idmap" || o === "ridmap"))

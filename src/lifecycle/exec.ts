@@ -10,6 +10,7 @@ import { forwardSignals, waitExitStatus } from "./foreground.js";
 import { checkPreservedFds } from "./create.js";
 import { driveInit, Undo } from "./init-process.js";
 import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
+import { refuseUnsupported } from "./unsupported.js";
 import { terminalChannel, type TerminalChannel } from "./terminal.js";
 import { namespacesToJoin } from "./namespaces.js";
 
@@ -20,6 +21,7 @@ export interface ExecOptions {
   detach: boolean;
   pidFile?: string;
   consoleSocket?: string;
+  pidfdSocket?: string;
   preserveFds?: number;
   ignorePaused?: boolean;
 }
@@ -43,6 +45,7 @@ async function execInner(opts: ExecOptions): Promise<number> {
   if (status === "paused" && !opts.ignorePaused)
     throw new RuntimeError("cannot exec in a paused container (use --ignore-paused to override)");
   const proc = opts.process;
+  refuseUnsupported(proc, "process", opts.pidfdSocket);
   // runc's exec accepts a console socket in the foreground too (CRI-O passes one)
   checkConsole(!!proc.terminal, opts.detach || !!opts.consoleSocket, opts.consoleSocket);
 

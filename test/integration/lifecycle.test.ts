@@ -212,6 +212,7 @@ t.test("bad input: clear error, non-zero exit, nothing left behind", async (t) =
     ["id ..", () => ["create", "--bundle", bundle(["true"]), ".."], /invalid container ID format/],
     ["missing executable", () => ["create", "--bundle", bundle(["no-such-binary"]), "bad4"], /exec: "no-such-binary": executable file not found in \$PATH/],
     ["a mount the kernel refuses", () => ["create", "--bundle", bundle(["true"], (c) => c.mounts!.push({ destination: "/x", type: "no-such-fs", source: "none" })), "bad5"], /mounts\[\d+\]: mount no-such-fs on \/x: no such device \(ENODEV\)/],
+    ["an AppArmor profile on a host without AppArmor", () => ["create", "--bundle", bundle(["true"], (c) => (c.process!.apparmorProfile = "docker-default")), "bad7"], /process\.apparmorProfile: "docker-default" was requested but AppArmor is not enabled on this host|applying AppArmor profiles is not supported/],
     ["unknown namespace path", () => ["create", "--bundle", bundle(["true"], (c) => {
       c.linux!.namespaces = [{ type: "network", path: "/proc/999999999/ns/net" }, { type: "mount" }, { type: "uts" }];
     }), "bad6"], /linux\.namespaces\[0\]: join network namespace/],

@@ -19,6 +19,7 @@ export function createArgs(argv: Args) {
     bundle: str(argv.bundle) ?? ".",
     pidFile: str(argv["pid-file"]),
     consoleSocket: str(argv["console-socket"]),
+    pidfdSocket: str(argv["pidfd-socket"]),
     noPivot: bool(argv["no-pivot"]),
     noNewKeyring: bool(argv["no-new-keyring"]),
     preserveFds: Number(str(argv["preserve-fds"]) ?? 0),

@@ -55,6 +55,7 @@ export const execCommand: CommandModule<object, Args> = {
       detach: bool(argv.detach),
       pidFile: str(argv["pid-file"]),
       consoleSocket: str(argv["console-socket"]),
+      pidfdSocket: str(argv["pidfd-socket"]),
       preserveFds: Number(str(argv["preserve-fds"]) ?? 0),
       ignorePaused: bool(argv["ignore-paused"]),
     });
