@@ -593,6 +593,10 @@ t.test("CVE-2021-30465 class: symlinks and racing renames cannot move a mount ou
     t.ok(ts.ok + ts.failed.length === 20, "every run either succeeded or failed cleanly");
     t.same(rt.containers(), [], "every run cleaned up");
     t.comment(`tsrun: ${ts.ok}/20 runs succeeded while racing, ${ts.failed.length} failed cleanly`);
+    // judged before runc's informative runs: runc 1.1.5 has been seen to lose this race and write
+    // into the host directory, which must not be blamed on tsrun
+    t.same(readdirSync(abs), [], `${abs} is empty after tsrun's runs`);
+    t.same(readdirSync(rel), [], `${rel} is empty after tsrun's runs`);
 
     let runcLine = "";
     if (runc) {
@@ -617,8 +621,8 @@ t.test("CVE-2021-30465 class: symlinks and racing renames cannot move a mount ou
     }
     t.comment(`racers swapped ${swaps.join(" and ")} times`);
     if (runcLine) t.comment(runcLine);
-    t.same(readdirSync(abs), [], `${abs} is empty at the end`);
-    t.same(readdirSync(rel), [], `${rel} is empty at the end`);
+    const escaped = [...readdirSync(abs).map((e) => join(abs, e)), ...readdirSync(rel).map((e) => join(rel, e))];
+    if (escaped.length) t.comment(`runc 1.1.5 wrote outside the rootfs during the race: ${escaped.join(", ")}`);
   });
 });
 
