@@ -31,7 +31,7 @@ export interface PlanOptions {
 }
 
 /** A marker the init reports (OP_REPORT) where tsrun has work to do mid-program. */
-export const Step = { MAPS_AND_CGROUP: 1, CREATE_HOOKS: 2, DEVICE_RULES: 3 } as const;
+export const Step = { CREATE_HOOKS: 2, DEVICE_RULES: 3 } as const;
 
 const DEFAULT_DEVICES = [
   { path: "/dev/null", major: 1, minor: 3 },
@@ -202,7 +202,8 @@ export function compileProcess(process: Process, base: string, opts: ProcessOpti
   });
 }
 
-function nulJoin(list: readonly string[]): Buffer {
+/** argv/envp for the init: the strings one after another, each NUL-terminated. */
+export function nulJoin(list: readonly string[]): Buffer {
   return Buffer.concat(list.map((s) => Buffer.from(s + "\0")));
 }
 

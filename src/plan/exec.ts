@@ -1,7 +1,7 @@
 // The program of `exec`: join the running container's namespaces, then become its new process.
 import type { Hook, Process } from "../spec/types.js";
 import { CLONE } from "./constants.js";
-import { compileProcess } from "./compile.js";
+import { compileProcess, nulJoin } from "./compile.js";
 import type { Op, Program } from "./ops.js";
 
 export interface ExecPlanOptions {
@@ -15,13 +15,18 @@ export interface ExecPlanOptions {
   seccomp?: { bpf: Buffer; flags: number };
 }
 
+/** The start of every program that enters a running container: its namespaces, then its pid
+ * namespace (a child of the setns), then a wait while tsrun places the process. */
+function joinContainer(add: (op: Op) => void, nsFlags: number, pidfd: number, origin: string, waitFor: string): void {
+  if (nsFlags) add({ op: "SETNS_FD", ints: [pidfd, nsFlags], origin, what: "join the container's namespaces" });
+  add({ op: "CLONE", ints: [0], origin, what: "enter the pid namespace" });
+  add({ op: "WAIT_GO", origin: "runtime", what: waitFor });
+}
+
 export function compileExec(process: Process, opts: ExecPlanOptions): Program {
   const ops: Op[] = [];
   const add = (op: Op) => ops.push(op);
-  if (opts.nsFlags)
-    add({ op: "SETNS_FD", ints: [opts.pidfd, opts.nsFlags], origin: "container", what: "join the container's namespaces" });
-  add({ op: "CLONE", ints: [0], origin: "container", what: "enter the pid namespace" });
-  add({ op: "WAIT_GO", origin: "runtime", what: "wait for the cgroup" });
+  joinContainer(add, opts.nsFlags, opts.pidfd, "container", "wait for the cgroup");
   if (opts.nsFlags & CLONE.NEWUSER) {
     add({ op: "SETRESGID", ints: [0], origin: "linux.gidMappings", what: "become root gid in the user namespace" });
     add({ op: "SETRESUID", ints: [0], origin: "linux.uidMappings", what: "become root in the user namespace" });
@@ -35,10 +40,7 @@ export function compileExec(process: Process, opts: ExecPlanOptions): Program {
 export function compileHookExec(hook: Hook, opts: { nsFlags: number; pidfd: number; origin: string }): Program {
   const ops: Op[] = [];
   const add = (op: Op) => ops.push(op);
-  if (opts.nsFlags)
-    add({ op: "SETNS_FD", ints: [opts.pidfd, opts.nsFlags], origin: opts.origin, what: "join the container's namespaces" });
-  add({ op: "CLONE", ints: [0], origin: opts.origin, what: "enter the pid namespace" });
-  add({ op: "WAIT_GO", origin: "runtime", what: "wait" });
+  joinContainer(add, opts.nsFlags, opts.pidfd, opts.origin, "wait");
   add({ op: "FIND_EXEC", strs: [hook.path, ""], origin: opts.origin, what: `find ${hook.path}` });
   add({ op: "READY", origin: "runtime", what: "report ready" });
   add({ op: "CLOSE_FDS", ints: [3], origin: "runtime", what: "close inherited fds" });
@@ -46,8 +48,4 @@ export function compileHookExec(hook: Hook, opts: { nsFlags: number; pidfd: numb
   const env = hook.env ?? [];
   add({ op: "EXEC", strs: [nulJoin(args), nulJoin(env)], ints: [args.length, env.length], origin: opts.origin, what: `run ${hook.path}` });
   return { ops };
-}
-
-function nulJoin(list: readonly string[]): Buffer {
-  return Buffer.concat(list.map((s) => Buffer.from(s + "\0")));
 }
