@@ -5,6 +5,7 @@
 // errors should name the file and the value so a person can act on them.
 import * as fs from "node:fs";
 import { join } from "node:path";
+import { sleepMs } from "../syscalls/index.js";
 
 export class CgroupError extends Error {
   /** errno code of the failing syscall, when there was one (EINVAL, EBUSY, ENOENT...). */
@@ -110,11 +111,7 @@ export function dirExists(path: string): boolean {
   }
 }
 
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-/** Synchronous sleep (the manager API is synchronous; waits are short and bounded). */
-export function sleepMs(ms: number): void {
-  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
-}
+export { sleepMs } from "../syscalls/index.js";
 
 /** Parse a cgroup.procs / tasks file: one pid per line. */
 export function parsePidList(text: string): number[] {

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { closeSync, readFileSync, readlinkSync, writeSync } from "node:fs";
 import { compileHookExec } from "../plan/exec.js";
 import type { Hook, Hooks } from "../spec/types.js";
-import { native, procStat, signalPid } from "../syscalls/index.js";
+import { native, procStat, signalPid, sleepMs } from "../syscalls/index.js";
 import { RuntimeError } from "./errors.js";
 import { driveInit, Undo } from "./init-process.js";
 import { namespacesToJoin } from "./namespaces.js";
@@ -107,7 +107,7 @@ function waitWithTimeout(pid: number, timeoutSec?: number): string | undefined {
       native.waitpid(pid);
       return `timed out after ${timeoutSec}s`;
     }
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+    sleepMs(2);
   }
 }
 
@@ -135,7 +135,7 @@ export function waitForExec(pid: number, startTime: string, timeoutMs = 60_000):
       return false;
     }
     if (!exe.startsWith("/memfd:tsrun-init")) return true;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+    sleepMs(2);
   }
   return false;
 }

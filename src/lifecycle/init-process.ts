@@ -3,7 +3,7 @@
 import { constants as osConstants } from "node:os";
 import { MsgType, type Program } from "../plan/ops.js";
 import { encodeProgram } from "../plan/wire.js";
-import { native, procStat, signalPid } from "../syscalls/index.js";
+import { native, procStat, signalPid, sleepMs } from "../syscalls/index.js";
 import { RuntimeError } from "./errors.js";
 
 const INIT_TIMEOUT_MS = 60_000;
@@ -122,7 +122,7 @@ export function waitGone(pid: number, timeoutMs = 2000): void {
   while (Date.now() < end) {
     const st = procStat(pid);
     if (!st || st.state === "Z" || st.state === "X") return;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    sleepMs(5);
   }
 }
 

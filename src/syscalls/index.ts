@@ -38,3 +38,10 @@ export function signalPid(pid: number, signal: number, expectedStartTime?: strin
     native.close(fd);
   }
 }
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** Synchronous sleep, for the short bounded waits of the synchronous lifecycle and cgroup code. */
+export function sleepMs(ms: number): void {
+  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
+}
