@@ -1,6 +1,6 @@
 // Shared helpers for command modules: runc's positional-argument rules.
 import type { ArgumentsCamelCase } from "yargs";
-import { UsageErrorLike } from "./usage.js";
+import { UsageError } from "./usage.js";
 import type { GlobalArgs } from "./globals.js";
 
 export type Args = ArgumentsCamelCase<GlobalArgs & Record<string, unknown>>;
@@ -12,19 +12,19 @@ export function positionals(argv: Args): string[] {
 
 export function exactArgs(argv: Args, cmd: string, n: number): string[] {
   const pos = positionals(argv);
-  if (pos.length !== n) throw new UsageErrorLike(`tsrun: ${JSON.stringify(cmd)} requires exactly ${n} argument(s)`);
+  if (pos.length !== n) throw new UsageError(`tsrun: ${JSON.stringify(cmd)} requires exactly ${n} argument(s)`);
   return pos;
 }
 
 export function minArgs(argv: Args, cmd: string, n: number): string[] {
   const pos = positionals(argv);
-  if (pos.length < n) throw new UsageErrorLike(`tsrun: ${JSON.stringify(cmd)} requires a minimum of ${n} argument(s)`);
+  if (pos.length < n) throw new UsageError(`tsrun: ${JSON.stringify(cmd)} requires a minimum of ${n} argument(s)`);
   return pos;
 }
 
 export function rangeArgs(argv: Args, cmd: string, min: number, max: number): string[] {
   const pos = minArgs(argv, cmd, min);
-  if (pos.length > max) throw new UsageErrorLike(`tsrun: ${JSON.stringify(cmd)} requires a maximum of ${max} argument(s)`);
+  if (pos.length > max) throw new UsageError(`tsrun: ${JSON.stringify(cmd)} requires a maximum of ${max} argument(s)`);
   return pos;
 }
 

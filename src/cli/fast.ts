@@ -1,29 +1,10 @@
 // A direct parser for the commands engines call all the time, with Go's flag rules (one or two
 // dashes, --flag=value or --flag value, bool flags take no value). Anything it is unsure of (help,
 // an unknown flag, a missing value) returns undefined, and yargs handles the command line instead.
-type Kind = "bool" | "string";
-type Flags = Record<string, Kind>;
+import { COMMAND_FLAGS, GLOBAL_FLAGS } from "./flags.js";
 
-const GLOBAL: Flags = { root: "string", log: "string", "log-format": "string", debug: "bool", "systemd-cgroup": "bool", rootless: "string", criu: "string" };
-const CREATE: Flags = {
-  bundle: "string", b: "string", "console-socket": "string", "pidfd-socket": "string", "pid-file": "string",
-  "no-pivot": "bool", "no-new-keyring": "bool", "preserve-fds": "string", detach: "bool", d: "bool",
-};
-const COMMANDS: Record<string, Flags> = {
-  state: {},
-  start: {},
-  kill: { all: "bool", a: "bool" },
-  delete: { force: "bool", f: "bool" },
-  list: { format: "string", f: "string", quiet: "bool", q: "bool" },
-  create: CREATE,
-  run: { ...CREATE, keep: "bool", "no-subreaper": "bool" },
-  exec: {
-    "console-socket": "string", "pidfd-socket": "string", cwd: "string", env: "string", e: "string", tty: "bool", t: "bool",
-    user: "string", u: "string", "additional-gids": "string", g: "string", process: "string", p: "string", detach: "bool",
-    d: "bool", "pid-file": "string", "process-label": "string", apparmor: "string", "no-new-privs": "bool", cap: "string",
-    c: "string", "preserve-fds": "string", cgroup: "string", "ignore-paused": "bool",
-  },
-};
+/** The commands the fast path handles; everything else goes to yargs. */
+const FAST = new Set(["state", "start", "kill", "delete", "list", "create", "run", "exec"]);
 const ALIASES: Record<string, string> = { b: "bundle", d: "detach", a: "all", f: "force", q: "quiet", e: "env", t: "tty", u: "user", g: "additional-gids", p: "process", c: "cap" };
 const REPEATED = new Set(["env", "cap", "additional-gids", "cgroup"]);
 
@@ -35,7 +16,7 @@ export interface FastParse {
 export function parseFast(args: string[], defaultRoot: string): FastParse | undefined {
   const argv: Record<string, unknown> & { _: string[] } = { _: [], root: defaultRoot, "log-format": "text", debug: false, "systemd-cgroup": false, rootless: "auto" };
   let command: string | undefined;
-  let flags = GLOBAL;
+  let flags = GLOBAL_FLAGS;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--") {
@@ -44,9 +25,9 @@ export function parseFast(args: string[], defaultRoot: string): FastParse | unde
     }
     if (!a.startsWith("-") || a === "-") {
       if (!command) {
-        if (!(a in COMMANDS)) return undefined;
+        if (!FAST.has(a)) return undefined;
         command = a;
-        flags = COMMANDS[a];
+        flags = COMMAND_FLAGS[a];
         argv._.push(a);
       } else argv._.push(a);
       continue;
@@ -55,7 +36,7 @@ export function parseFast(args: string[], defaultRoot: string): FastParse | unde
     if (rawName === "help" || rawName === "h" || rawName === "version" || rawName === "v") return undefined;
     const kind = flags[rawName];
     if (!kind) return undefined; // unknown here (or a global flag after the command): let yargs judge
-    const name = ALIASES[rawName] && flags === COMMANDS[command ?? ""] ? ALIASES[rawName] : rawName;
+    const name = ALIASES[rawName] && flags === COMMAND_FLAGS[command ?? ""] ? ALIASES[rawName] : rawName;
     let value: string | boolean;
     if (kind === "bool") {
       if (inline === undefined) value = true;

@@ -1,6 +1,8 @@
 // tsrun's command line: runc's flags, argument forms and output, on yargs.
 import { commands } from "./commands.js";
 import { parseFast } from "./fast.js";
+import { GLOBAL_FLAGS, takesValue } from "./flags.js";
+import { UsageError } from "./usage.js";
 import { logError } from "./log.js";
 import type { GlobalArgs } from "./globals.js";
 import { RuntimeError } from "../lifecycle/errors.js";
@@ -53,9 +55,6 @@ export async function main(args: string[]): Promise<number> {
   return exitCode;
 }
 
-export class UsageError extends Error {}
-
-const GLOBAL_WITH_VALUE = new Set(["root", "log", "log-format", "rootless", "criu"]);
 
 /** The first positional argument (the command), skipping global flags and their values. */
 function firstCommand(args: string[]): string | undefined {
@@ -63,7 +62,7 @@ function firstCommand(args: string[]): string | undefined {
     const a = args[i];
     if (!a.startsWith("-")) return a;
     const name = a.replace(/^--?/, "");
-    if (GLOBAL_WITH_VALUE.has(name)) i++;
+    if (takesValue(GLOBAL_FLAGS, name)) i++;
   }
   return undefined;
 }
@@ -87,10 +86,6 @@ export function reportError(e: unknown): number {
   }
   if (e instanceof SpecError) {
     // one record however many problems: podman reads exactly one JSON object from the log
-    logError(e.message);
-    return 1;
-  }
-  if (e instanceof UsageError) {
     logError(e.message);
     return 1;
   }

@@ -1,15 +1,11 @@
 // runc's exec and ps stop parsing flags at the first positional (the container id): everything
 // after it belongs to the command. yargs cannot do that per command, so the split happens here.
+import { COMMAND_FLAGS, GLOBAL_FLAGS, takesValue } from "./flags.js";
 
 let trailing: string[] = [];
 
-/** Flags of `exec`/`ps` that take a value (the next argument unless given as --flag=value). */
-const VALUE_FLAGS: Record<string, Set<string>> = {
-  exec: new Set(["console-socket", "pidfd-socket", "cwd", "env", "e", "user", "u", "additional-gids", "g", "process", "p",
-    "pid-file", "process-label", "apparmor", "cap", "c", "preserve-fds", "cgroup"]),
-  ps: new Set(["format", "f"]),
-};
-const GLOBAL_VALUE_FLAGS = new Set(["root", "log", "log-format", "rootless", "criu"]);
+/** The commands whose flags end at the container id. */
+const STOPS_AT_ID = new Set(["exec", "ps"]);
 
 /** Returns argv up to and including the container id; what follows is kept for trailingArgs(). */
 export function splitTrailing(args: string[]): string[] {
@@ -21,10 +17,10 @@ export function splitTrailing(args: string[]): string[] {
     if (!command) {
       if (!a.startsWith("-")) {
         command = a;
-        if (!(a in VALUE_FLAGS)) return args;
+        if (!STOPS_AT_ID.has(a)) return args;
         continue;
       }
-      if (GLOBAL_VALUE_FLAGS.has(flagName(a)) && !a.includes("=")) i++;
+      if (takesValue(GLOBAL_FLAGS, flagName(a)) && !a.includes("=")) i++;
       continue;
     }
     if (a === "--") {
@@ -39,7 +35,7 @@ export function splitTrailing(args: string[]): string[] {
       trailing = args.slice(i + 1);
       return args.slice(0, i + 1);
     }
-    if (VALUE_FLAGS[command].has(flagName(a)) && !a.includes("=")) i++;
+    if (takesValue(COMMAND_FLAGS[command], flagName(a)) && !a.includes("=")) i++;
   }
   return args;
 }

@@ -1,4 +1,4 @@
 // A wrong command line: exits 1 with runc's wording.
 import { RuntimeError } from "../lifecycle/errors.js";
 
-export class UsageErrorLike extends RuntimeError {}
+export class UsageError extends RuntimeError {}
