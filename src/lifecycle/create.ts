@@ -6,7 +6,7 @@ import { cgroupManagerFor, containerDeviceRules, detectCgroupMode, hugePageSizes
 import { formatProblem, SpecError } from "../spec/problems.js";
 import type { CgroupManager } from "../cgroups/types.js";
 import { compile, createsNamespace, hasNamespace, Step, type HostFacts } from "../plan/compile.js";
-import { namespacePid, runContainerHooks, runHostHooks, type HookState } from "./hooks.js";
+import { hookStateOf, namespacePid, runContainerHooks, runHostHooks } from "./hooks.js";
 import { loadBundleConfig } from "../spec/load.js";
 import type { Spec } from "../spec/types.js";
 import {
@@ -98,7 +98,8 @@ export function createContainer(opts: CreateOptions): Created {
     // If tsrun dies before the end (a signal, a crash), delete can still find and remove the cgroup.
     const partial: StoredState = {
       ociVersion: spec.ociVersion, id: opts.id, initPid: 0, initStartTime: "", bundle, rootfs,
-      created: nowRfc3339Nano(), cgroup: cgroup.saved, pidNamespace: hasNamespace(spec, "pid"), namespaces: [], rootless: !!opts.rootless,
+      created: nowRfc3339Nano(), annotations: spec.annotations, cgroup: cgroup.saved,
+      pidNamespace: hasNamespace(spec, "pid"), namespaces: [], rootless: !!opts.rootless,
     };
     writeState(opts.root, partial);
     const { devices: deviceRules, ...resources } = spec.linux?.resources ?? {};
@@ -144,9 +145,7 @@ export function createContainer(opts: CreateOptions): Created {
     debugStep("program compiled");
 
     if (opts.subreaper) native.setSubreaper(true);
-    const hookState = (status: string, pid?: number): HookState => ({
-      ociVersion: spec.ociVersion, id: opts.id, status, pid, bundle, annotations: spec.annotations ?? {},
-    });
+    const hookState = (status: string, pid?: number) => hookStateOf(partial, status, pid);
     const pid = driveInit(program, { preservedFds, extraFds }, undo, (initPid) => {
       if (createsNamespace(spec, "user")) writeIdMaps(initPid, spec);
       cgroup.apply(initPid);
@@ -166,21 +165,14 @@ export function createContainer(opts: CreateOptions): Created {
 
     const stat = procStat(pid);
     const state: StoredState = {
-      ociVersion: spec.ociVersion,
-      id: opts.id,
+      ...partial,
       initPid: pid,
       initStartTime: stat?.startTime ?? "",
-      bundle,
-      rootfs,
       created: nowRfc3339Nano(),
-      annotations: spec.annotations,
-      cgroup: cgroup.saved,
-      pidNamespace: hasNamespace(spec, "pid"),
       namespaces: (spec.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: n.path })),
       process: spec.process,
       hooks: spec.hooks,
       seccomp: seccomp && { bpf: seccomp.bpf.toString("base64"), flags: seccomp.flags },
-      rootless: !!opts.rootless,
     };
     writeState(opts.root, state);
     if (pidFile) writePidFile(pidFile, pid);

@@ -3,7 +3,7 @@ import { containerDirExists, lockContainer, readState, removeContainerDir } from
 import { checkId, loadContainer, type Container } from "./container.js";
 import { waitGone } from "./init-process.js";
 import { RuntimeError } from "./errors.js";
-import { runHostHooks } from "./hooks.js";
+import { hookStateOf, runHostHooks } from "./hooks.js";
 import { signalContainer } from "./kill.js";
 
 export function deleteContainer(root: string, id: string, force: boolean): void {
@@ -45,7 +45,5 @@ function destroy(c: Container): void {
   }
   removeContainerDir(c.root, c.state.id);
   const s = c.state;
-  runHostHooks("poststop", s.hooks?.poststop, {
-    ociVersion: s.ociVersion, id: s.id, status: "stopped", bundle: s.bundle, annotations: s.annotations ?? {},
-  }, false);
+  runHostHooks("poststop", s.hooks?.poststop, hookStateOf(s, "stopped"), false);
 }

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { closeSync, readFileSync, readlinkSync, writeSync } from "node:fs";
 import { compileHookExec } from "../plan/exec.js";
 import type { Hook, Hooks } from "../spec/types.js";
+import type { StoredState } from "../state/store.js";
 import { native, procStat, signalPid, sleepMs } from "../syscalls/index.js";
 import { RuntimeError } from "./errors.js";
 import { driveInit, Undo } from "./init-process.js";
@@ -20,6 +21,11 @@ export interface HookState {
   pid?: number;
   bundle: string;
   annotations?: Record<string, string>;
+}
+
+/** The state a hook reads on stdin, for a container tsrun already recorded. */
+export function hookStateOf(s: StoredState, status: string, pid?: number): HookState {
+  return { ociVersion: s.ociVersion, id: s.id, status, pid, bundle: s.bundle, annotations: s.annotations ?? {} };
 }
 
 function describe(kind: HookKind, i: number, h: Hook): string {

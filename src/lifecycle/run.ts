@@ -1,5 +1,4 @@
 // run: create and start in one step; in the foreground, forward signals and return the exit status.
-import { loadContainer } from "./container.js";
 import { createContainer, type CreateOptions } from "./create.js";
 import { afterStart } from "./start.js";
 import { deleteContainer } from "./delete.js";
@@ -13,8 +12,7 @@ export interface RunOptions extends Omit<CreateOptions, "waitForStart" | "subrea
 /** Returns the exit code tsrun should exit with. */
 export async function runContainer(opts: RunOptions): Promise<number> {
   if (opts.detach) {
-    createContainer({ ...opts, waitForStart: false, detached: true });
-    afterStart(loadContainer(opts.root, opts.id));
+    afterStart(createContainer({ ...opts, waitForStart: false, detached: true }).state);
     return 0;
   }
   const forwarder = forwardSignals();
@@ -25,7 +23,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     const tty = terminal?.start();
     forwarder.attach(pid, state.initStartTime);
     try {
-      afterStart(loadContainer(opts.root, opts.id));
+      afterStart(state);
       const status = await waitExitStatus(pid);
       if (tty) await Promise.race([tty.drained, new Promise((r) => setTimeout(r, 500))]);
       return status;

@@ -1,24 +1,21 @@
 import { unlinkSync } from "node:fs";
-import { fifoPath, lockContainer } from "../state/store.js";
+import { fifoPath, lockContainer, type StoredState } from "../state/store.js";
 import { native, procStat } from "../syscalls/index.js";
-import { loadContainer, type Container } from "./container.js";
-import { runHostHooks, waitForExec } from "./hooks.js";
+import { loadContainer } from "./container.js";
+import { hookStateOf, runHostHooks, waitForExec } from "./hooks.js";
 import { RuntimeError } from "./errors.js";
 
 const START_TIMEOUT_MS = 60_000;
 
 /** startContainer hooks run in the init before the process; poststart ones once it runs. */
-export function afterStart(c: Container): void {
-  const hooks = c.state.hooks;
+export function afterStart(state: StoredState): void {
+  const hooks = state.hooks;
   if (!hooks?.startContainer?.length && !hooks?.poststart?.length) return;
-  if (!waitForExec(c.state.initPid, c.state.initStartTime))
+  if (!waitForExec(state.initPid, state.initStartTime))
     throw new RuntimeError(hooks.startContainer?.length
       ? "the container process did not start: a startContainer hook failed"
       : "the container process exited before it started");
-  const s = c.state;
-  runHostHooks("poststart", hooks.poststart, {
-    ociVersion: s.ociVersion, id: s.id, status: "running", pid: s.initPid, bundle: s.bundle, annotations: s.annotations ?? {},
-  }, false);
+  runHostHooks("poststart", hooks.poststart, hookStateOf(state, "running", state.initPid), false);
 }
 
 export function startContainer(root: string, id: string): void {
@@ -39,7 +36,7 @@ export function startContainer(root: string, id: string): void {
     } finally {
       native.close(pidfd);
     }
-    afterStart(c);
+    afterStart(c.state);
   } finally {
     release();
   }
