@@ -594,9 +594,58 @@ static void find_exec(int index, struct op *o) {
   fail(index, ENOENT, detail);
 }
 
+/* One message carrying fd (SCM_RIGHTS) and a payload of at least one byte. */
+static int send_fd(int sock, int fd, const void *payload, size_t len) {
+  struct iovec iov = { (void *)payload, len };
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t n;
+  do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+  return n < 0 ? -1 : 0;
+}
+
 static int do_seccomp(struct op *o) {
   struct sock_fprog_k prog = { (unsigned short)(o->sl[0] / 8), (void *)o->s[0] };
-  return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)o->i[0], &prog);
+  int r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)o->i[0], &prog);
+  if (r < 0 || !o->i[1]) return r < 0 ? -1 : 0;
+  /* the listener goes to tsrun, which hands it to the seccomp agent before we go on */
+  send_msg(MSG_REPORT, (int32_t)o->i[1], 0, NULL);
+  if (send_fd(sync_fd, r, "S", 1) < 0) return -1;
+  close(r);
+  return wait_byte();
+}
+
+struct sched_attr_v0 {
+  uint32_t size, policy;
+  uint64_t flags;
+  int32_t nice;
+  uint32_t priority;
+  uint64_t runtime, deadline, period;
+};
+
+static int do_sched_setattr(struct op *o) {
+  struct sched_attr_v0 a;
+  memset(&a, 0, sizeof a);
+  a.size = sizeof a;
+  a.policy = (uint32_t)o->i[0];
+  a.flags = o->i[1];
+  a.nice = (int32_t)o->i[2];
+  a.priority = (uint32_t)o->i[3];
+  a.runtime = o->i[4];
+  a.deadline = o->i[5];
+  a.period = o->i[6];
+  return (int)syscall(SYS_sched_setattr, 0, &a, 0);
 }
 
 /* A pty from the container's devpts; its master goes to whoever listens on sock_fd (runc's protocol:
@@ -627,21 +676,7 @@ static int do_console(struct op *o) {
     if (tcsetattr(slave, TCSANOW, &t) < 0) return -1;
   }
   static const char name[] = "/dev/pts/ptmx";
-  struct iovec iov = { (void *)name, sizeof name - 1 };
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
-  memset(&control, 0, sizeof control);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &master, sizeof(int));
-  if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) return -1;
+  if (send_fd(sock, master, name, sizeof name - 1) < 0) return -1;
   close(master);
   close(sock);
   /* the slave is the container's /dev/console too */
@@ -832,6 +867,9 @@ static int run_op(int index, struct op *o) {
   case OP_SETNS_FD: return setns((int)o->i[0], (int)o->i[1]);
   case OP_CONSOLE: return do_console(o);
   case OP_PERSONALITY: return syscall(SYS_personality, (unsigned long)o->i[0]) < 0 ? -1 : 0;
+  case OP_SCHED_SETATTR: return do_sched_setattr(o);
+  case OP_IOPRIO: return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)o->i[0]);
+  case OP_SCHED_AFFINITY: return (int)syscall(SYS_sched_setaffinity, 0, (size_t)o->sl[0], o->s[0]);
   default: errno = ENOSYS; return -1;
   }
 }

@@ -436,6 +436,34 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, fd);
 }
 
+// sendFd(sock, fd, payload) -> undefined: one message carrying payload and fd (SCM_RIGHTS)
+Napi::Value SendFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  int fd = info[1].As<Napi::Number>().Int32Value();
+  Napi::Buffer<uint8_t> payload = info[2].As<Napi::Buffer<uint8_t>>();
+  if (payload.Length() == 0) return ThrowErrno(env, EINVAL, "sendmsg: empty payload");
+  struct iovec iov = {payload.Data(), payload.Length()};
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  ssize_t n;
+  do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+  if (n < 0) return ThrowErrno(env, errno, "sendmsg");
+  if ((size_t)n != payload.Length()) return ThrowErrno(env, EMSGSIZE, "sendmsg: short write");
+  return env.Undefined();
+}
+
 // pipe() -> [readFd, writeFd], both close-on-exec
 Napi::Value Pipe(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -489,6 +517,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("initSize", Napi::Function::New(env, InitSize));
   exports.Set("unixConnect", Napi::Function::New(env, UnixConnect));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));
+  exports.Set("sendFd", Napi::Function::New(env, SendFd));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));

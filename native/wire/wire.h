@@ -51,7 +51,9 @@ enum wire_op {
   OP_CAPSET = 24,        /* i0 effective, i1 permitted, i2 inheritable (u64 masks) */
   OP_AMBIENT = 25,       /* i0 mask */
   OP_NO_NEW_PRIVS = 26,
-  OP_SECCOMP = 27,       /* s0 sock_filter array, i0 flags */
+  OP_SECCOMP = 27,       /* s0 sock_filter array, i0 flags; i1 nonzero: the filter returns a listener
+                            fd (NOTIFY): send MSG_REPORT a=i1, then the fd (SCM_RIGHTS), wait for
+                            the ack, close it */
   OP_OPEN_FIFO = 28,     /* s0 host path of exec.fifo */
   OP_READY = 29,         /* report ready and close the sync socket */
   OP_WAIT_FIFO = 30,     /* reopen the fifo write-only (blocks until start), write one byte */
@@ -69,7 +71,10 @@ enum wire_op {
   OP_PERSONALITY = 40,   /* i0 persona */
   OP_HOOK = 41,          /* s0 path, s1 argv (NUL separated), i0 argc, s2 env, i1 envc, i2 timeout (s):
                             run it with the state JSON on stdin, fail unless it exits 0 */
-  OP_MAX = 42
+  OP_SCHED_SETATTR = 42, /* i0 policy, i1 flags, i2 nice, i3 priority, i4 runtime, i5 deadline, i6 period */
+  OP_IOPRIO = 43,        /* i0 ioprio value (class << 13 | level) */
+  OP_SCHED_AFFINITY = 44,/* s0 cpu mask (bytes of a cpu_set_t, cpu 0 = bit 0 of byte 0) */
+  OP_MAX = 45
 };
 
 /* target modes of OP_MOUNT */

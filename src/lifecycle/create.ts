@@ -5,8 +5,8 @@ import { isAbsolute, resolve } from "node:path";
 import { cgroupManagerFor, containerDeviceRules, detectCgroupMode, hugePageSizes, validateResources } from "../cgroups/index.js";
 import { formatProblem, SpecError } from "../spec/problems.js";
 import type { CgroupManager } from "../cgroups/types.js";
-import { compile, createsNamespace, hasNamespace, Step, type HostFacts } from "../plan/compile.js";
-import { hookStateOf, namespacePid, runContainerHooks, runHostHooks } from "./hooks.js";
+import { compile, createsNamespace, hasNamespace, Step, type HostFacts, type SeccompProgram } from "../plan/compile.js";
+import { hookStateOf, namespacePid, runContainerHooks, runHostHooks, type HookState } from "./hooks.js";
 import { loadBundleConfig } from "../spec/load.js";
 import type { Spec } from "../spec/types.js";
 import {
@@ -22,6 +22,7 @@ import { checkId } from "./container.js";
 import { RuntimeError } from "./errors.js";
 import { debug, debugStep, warn } from "./log.js";
 import { compileSeccomp } from "../plan/seccomp.js";
+import { seccompAgentOf, sendToSeccompAgent, type SeccompAgent } from "./seccomp-agent.js";
 
 export interface CreateOptions {
   root: string;
@@ -130,6 +131,7 @@ export function createContainer(opts: CreateOptions): Created {
       extraFds.push(channel.initEnd);
     }
     const seccomp = spec.linux?.seccomp ? compileSeccompFor(spec) : undefined;
+    const agent = seccompAgentOf(spec.linux?.seccomp, bundle);
     const program = compile(spec, {
       bundle,
       rootfs,
@@ -152,8 +154,9 @@ export function createContainer(opts: CreateOptions): Created {
       if (!createsNamespace(spec, "mount")) applyDeviceRules();
       // what startContainer hooks read: the pid as the container sees it
       return spec.hooks?.startContainer?.length ? JSON.stringify(hookState("created", namespacePid(initPid))) : "";
-    }, (marker, initPid) => {
+    }, (marker, initPid, sock) => {
       if (marker === Step.DEVICE_RULES) return applyDeviceRules();
+      if (marker === Step.SECCOMP_LISTENER) return passListener(sock, agent, initPid, hookState("creating", initPid));
       if (marker !== Step.CREATE_HOOKS) return;
       const state = hookState("creating", initPid);
       runHostHooks("prestart", spec.hooks?.prestart, state, true);
@@ -172,7 +175,7 @@ export function createContainer(opts: CreateOptions): Created {
       namespaces: (spec.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: n.path })),
       process: spec.process,
       hooks: spec.hooks,
-      seccomp: seccomp && { bpf: seccomp.bpf.toString("base64"), flags: seccomp.flags },
+      seccomp: seccomp && { bpf: seccomp.bpf.toString("base64"), flags: seccomp.flags, agent },
     };
     writeState(opts.root, state);
     if (pidFile) writePidFile(pidFile, pid);
@@ -204,17 +207,27 @@ function checkProcMounts(spec: Spec): void {
   });
 }
 
-function compileSeccompFor(spec: Spec): { bpf: Buffer; flags: number } {
+/** The init sent its seccomp listener (Step.SECCOMP_LISTENER): hand it to the agent. */
+export function passListener(sock: number, agent: SeccompAgent | undefined, pid: number, state: HookState): void {
+  const fd = native.recvFd(sock);
+  try {
+    if (!agent) throw new RuntimeError("linux.seccomp: the filter has a listener but no listenerPath");
+    sendToSeccompAgent(agent, fd, pid, state);
+  } finally {
+    native.close(fd);
+  }
+}
+
+function compileSeccompFor(spec: Spec): SeccompProgram {
   let compiled;
   try {
     compiled = compileSeccomp(spec.linux!.seccomp!);
   } catch (e) {
     throw new RuntimeError(`config.json: /linux/seccomp: ${(e as Error).message}`);
   }
-  if (compiled.needsNotify) throw new RuntimeError("config.json: /linux/seccomp: SCMP_ACT_NOTIFY is not supported yet");
   for (const w of compiled.warnings) debug(w);
   debugStep("seccomp compiled");
-  return { bpf: compiled.bpf, flags: compiled.flags };
+  return { bpf: compiled.bpf, flags: compiled.flags, listener: compiled.needsNotify };
 }
 
 function writeIdMaps(pid: number, spec: Spec): void {

@@ -7,7 +7,9 @@ import { native, procStat } from "../syscalls/index.js";
 import { loadContainer } from "./container.js";
 import { RuntimeError } from "./errors.js";
 import { forwardSignals, waitExitStatus } from "./foreground.js";
-import { checkPreservedFds } from "./create.js";
+import { checkPreservedFds, passListener } from "./create.js";
+import { hookStateOf } from "./hooks.js";
+import { Step } from "../plan/compile.js";
 import { driveInit, Undo } from "./init-process.js";
 import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
 import { refuseUnsupported } from "./unsupported.js";
@@ -72,17 +74,20 @@ async function execInner(opts: ExecOptions): Promise<number> {
       extraFds.push(channel.initEnd);
       consoleFd = 3 + (opts.preserveFds ?? 0) + 2;
     }
+    const seccomp = c.state.seccomp;
     const program = compileExec(proc, {
       nsFlags: namespacesToJoin(c.state.initPid),
       pidfd: 3 + (opts.preserveFds ?? 0) + 1,
       consoleFd,
       foregroundTerminal: terminal !== undefined && process.stdout.isTTY === true,
       preservedFds: opts.preserveFds ?? 0,
-      seccomp: c.state.seccomp && { bpf: Buffer.from(c.state.seccomp.bpf, "base64"), flags: c.state.seccomp.flags },
+      seccomp: seccomp && { bpf: Buffer.from(seccomp.bpf, "base64"), flags: seccomp.flags, listener: !!seccomp.agent },
     });
     if (!opts.detach) native.setSubreaper(true);
     const cgroup = c.cgroup();
-    const pid = driveInit(program, { preservedFds: opts.preserveFds ?? 0, extraFds }, undo, (pid) => cgroup?.apply(pid));
+    const pid = driveInit(program, { preservedFds: opts.preserveFds ?? 0, extraFds }, undo, (pid) => cgroup?.apply(pid), (marker, pid, sock) => {
+      if (marker === Step.SECCOMP_LISTENER) passListener(sock, seccomp?.agent, pid, hookStateOf(c.state, "running", c.state.initPid));
+    });
     const startTime = procStat(pid)?.startTime ?? "";
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     if (opts.detach) return 0;

@@ -33,8 +33,8 @@ export function driveInit(
   undo: Undo,
   /** Work before the process may go on (maps, cgroup); returns the state JSON the init keeps. */
   beforeGo: (pid: number) => string | void,
-  /** Work at a REPORT op (hooks); the init waits until it returns. */
-  onReport: (marker: number, pid: number) => void = () => {},
+  /** Work at a REPORT op (hooks, a seccomp listener to receive from `sock`); the init waits until it returns. */
+  onReport: (marker: number, pid: number, sock: number) => void = () => {},
 ): number {
   const { pid: stage0, sock } = native.spawnInit(fds.preservedFds, fds.extraFds ?? [], fds.stdio ?? []);
   let initPid = 0;
@@ -71,7 +71,7 @@ export function driveInit(
     const msg = expectMessage(sock, program);
     if (msg.type === MsgType.READY) break;
     if (msg.type !== MsgType.REPORT) throw new RuntimeError("tsrun-init: protocol error: expected ready");
-    onReport(msg.a, initPid);
+    onReport(msg.a, initPid, sock);
     native.writeAll(sock, Buffer.from("A"));
   }
   closeSock();

@@ -1,8 +1,9 @@
 // Compiles a validated Spec into the init program tsrun-init executes. Pure: every fact about the
 // host comes in through `host`, so the whole translation is testable without root.
-import type { Hook, Mount, Process, Spec } from "../spec/types.js";
+import type { Hook, Mount, Process, Scheduler, Spec } from "../spec/types.js";
 import {
-  CAPABILITIES, CLONE, DEFAULT_PATH, MS, NAMESPACE_FLAG, RLIMITS, S_IFBLK, S_IFCHR, S_IFIFO,
+  CAPABILITIES, CLONE, DEFAULT_PATH, IOPRIO_CLASS, IOPRIO_CLASS_SHIFT, MS, NAMESPACE_FLAG, RLIMITS, S_IFBLK, S_IFCHR,
+  S_IFIFO, SCHED_FLAG, SCHED_POLICY,
 } from "./constants.js";
 import { parseMountOptions, propagationFlag } from "./mount-options.js";
 import { MountTarget, type Op, type Program } from "./ops.js";
@@ -27,11 +28,19 @@ export interface PlanOptions {
   extraEnv?: string[];
   consoleFd?: number;
   foregroundTerminal?: boolean;
-  seccomp?: { bpf: Buffer; flags: number };
+  seccomp?: SeccompProgram;
+}
+
+/** linux.seccomp compiled to BPF (src/plan/seccomp.ts). */
+export interface SeccompProgram {
+  bpf: Buffer;
+  flags: number;
+  /** SCMP_ACT_NOTIFY is used: the init hands the listener fd to tsrun (Step.SECCOMP_LISTENER). */
+  listener?: boolean;
 }
 
 /** A marker the init reports (OP_REPORT) where tsrun has work to do mid-program. */
-export const Step = { CREATE_HOOKS: 2, DEVICE_RULES: 3 } as const;
+export const Step = { CREATE_HOOKS: 2, DEVICE_RULES: 3, SECCOMP_LISTENER: 4 } as const;
 
 const DEFAULT_DEVICES = [
   { path: "/dev/null", major: 1, minor: 3 },
@@ -142,8 +151,9 @@ export interface ProcessOptions {
   consoleFd?: number;
   /** tsrun itself proxies the terminal: its own terminal translates newlines (runc clears ONLCR too) */
   foregroundTerminal?: boolean;
-  /** linux.seccomp compiled to BPF (src/plan/seccomp.ts). */
-  seccomp?: { bpf: Buffer; flags: number };
+  seccomp?: SeccompProgram;
+  /** process.execCPUAffinity.final, for exec: applied once the process is in the container's cgroup. */
+  finalAffinity?: Buffer;
   /** hooks.startContainer: run by the init inside the container, before the process. */
   startHooks?: Hook[];
 }
@@ -166,19 +176,32 @@ export function compileProcess(process: Process, base: string, opts: ProcessOpti
   const args = process.args ?? [];
   add({ op: "FIND_EXEC", strs: [args[0], pathVar], origin: `${base}.args[0]`, what: `find ${JSON.stringify(args[0])}` });
 
+  if (opts.finalAffinity)
+    add({ op: "SCHED_AFFINITY", strs: [opts.finalAffinity], origin: `${base}.execCPUAffinity.final`, what: `set the CPU affinity to ${process.execCPUAffinity?.final}` });
+  // with the runtime's privileges, before any filter or capability drop could refuse them
+  if (process.scheduler) add(schedulerOp(process.scheduler, base));
+  if (process.ioPriority) {
+    const { class: cls, priority = 0 } = process.ioPriority;
+    add({ op: "IOPRIO", ints: [(IOPRIO_CLASS[cls] << IOPRIO_CLASS_SHIFT) | priority], origin: `${base}.ioPriority`, what: `set the I/O priority to ${cls} ${priority}` });
+  }
+
   // Loading a filter needs no_new_privs or CAP_SYS_ADMIN: without no_new_privs it goes in while we
-  // still hold every capability; with it, as late as possible, so the filter sees only execve.
+  // still hold every capability; with it, as late as possible, so the filter sees only execve. A
+  // filter with a listener must load while tsrun still listens (before READY) to pass the fd on.
   const seccomp = opts.seccomp && {
     op: "SECCOMP" as const,
     strs: [opts.seccomp.bpf],
-    ints: [opts.seccomp.flags],
+    ints: [opts.seccomp.flags, opts.seccomp.listener ? Step.SECCOMP_LISTENER : 0],
     origin: "linux.seccomp",
     what: `load the seccomp filter (${opts.seccomp.bpf.length / 8} instructions)`,
   };
+  const seccompEarly = !process.noNewPrivileges;
+  const seccompBeforeReady = !!opts.seccomp?.listener && !seccompEarly;
   // Inherited fds are marked close-on-exec before any filter loads: a profile need not allow close_range
   add({ op: "CLOSE_FDS", ints: [3 + (opts.preservedFds ?? 0)], origin: "runtime", what: "close inherited fds" });
-  if (seccomp && !process.noNewPrivileges) add(seccomp);
+  if (seccomp && seccompEarly) add(seccomp);
   compileUser(process, base, add);
+  if (seccomp && seccompBeforeReady) add(seccomp);
 
   add({ op: "READY", origin: "runtime", what: "report ready" });
   if (opts.fifoPath) add({ op: "WAIT_FIFO", origin: "exec.fifo", what: "wait for start" });
@@ -192,7 +215,7 @@ export function compileProcess(process: Process, base: string, opts: ProcessOpti
       what: `run ${h.path}`,
     });
   });
-  if (seccomp && process.noNewPrivileges) add(seccomp);
+  if (seccomp && !seccompEarly && !seccompBeforeReady) add(seccomp);
   add({
     op: "EXEC",
     strs: [nulJoin(args), nulJoin(env)],
@@ -200,6 +223,16 @@ export function compileProcess(process: Process, base: string, opts: ProcessOpti
     origin: `${base}.args`,
     what: `exec ${JSON.stringify(args[0])}`,
   });
+}
+
+function schedulerOp(s: Scheduler, base: string): Op {
+  const flags = (s.flags ?? []).reduce((m, f) => m | SCHED_FLAG[f], 0);
+  return {
+    op: "SCHED_SETATTR",
+    ints: [SCHED_POLICY[s.policy], flags, s.nice ?? 0, s.priority ?? 0, u64(s.runtime ?? 0), u64(s.deadline ?? 0), u64(s.period ?? 0)],
+    origin: `${base}.scheduler`,
+    what: `set the scheduling policy ${s.policy}`,
+  };
 }
 
 /** argv/envp for the init: the strings one after another, each NUL-terminated. */

@@ -1,7 +1,8 @@
 // The program of `exec`: join the running container's namespaces, then become its new process.
 import type { Hook, Process } from "../spec/types.js";
 import { CLONE } from "./constants.js";
-import { compileProcess, nulJoin } from "./compile.js";
+import { compileProcess, nulJoin, type SeccompProgram } from "./compile.js";
+import { cpuMask } from "./cpus.js";
 import type { Op, Program } from "./ops.js";
 
 export interface ExecPlanOptions {
@@ -12,7 +13,7 @@ export interface ExecPlanOptions {
   consoleFd?: number;
   foregroundTerminal?: boolean;
   preservedFds?: number;
-  seccomp?: { bpf: Buffer; flags: number };
+  seccomp?: SeccompProgram;
 }
 
 /** The start of every program that enters a running container: its namespaces, then its pid
@@ -26,13 +27,22 @@ function joinContainer(add: (op: Op) => void, nsFlags: number, pidfd: number, or
 export function compileExec(process: Process, opts: ExecPlanOptions): Program {
   const ops: Op[] = [];
   const add = (op: Op) => ops.push(op);
+  const { initial, final } = process.execCPUAffinity ?? {};
+  // initial: where tsrun-init runs until it is in the container's cgroup (which may reset it)
+  if (initial) add({ op: "SCHED_AFFINITY", strs: [cpuMask(initial)], origin: "process.execCPUAffinity.initial", what: `set the CPU affinity to ${initial}` });
   joinContainer(add, opts.nsFlags, opts.pidfd, "container", "wait for the cgroup");
   if (opts.nsFlags & CLONE.NEWUSER) {
     add({ op: "SETRESGID", ints: [0], origin: "linux.gidMappings", what: "become root gid in the user namespace" });
     add({ op: "SETRESUID", ints: [0], origin: "linux.uidMappings", what: "become root in the user namespace" });
   }
   if (opts.consoleFd !== undefined) add({ op: "SETSID", origin: "process.terminal", what: "create a session" });
-  compileProcess(process, "process", { preservedFds: opts.preservedFds, consoleFd: opts.consoleFd, foregroundTerminal: opts.foregroundTerminal, seccomp: opts.seccomp }, add);
+  compileProcess(process, "process", {
+    preservedFds: opts.preservedFds,
+    consoleFd: opts.consoleFd,
+    foregroundTerminal: opts.foregroundTerminal,
+    seccomp: opts.seccomp,
+    finalAffinity: final ? cpuMask(final) : undefined,
+  }, add);
   return { ops };
 }
 

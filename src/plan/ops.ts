@@ -43,6 +43,9 @@ export const OpCode = {
   CONSOLE: 39,
   PERSONALITY: 40,
   HOOK: 41,
+  SCHED_SETATTR: 42,
+  IOPRIO: 43,
+  SCHED_AFFINITY: 44,
 } as const;
 export type OpName = keyof typeof OpCode;
 

@@ -19,6 +19,7 @@ import type { ShapeNode } from "./generated/validators.js";
 import { escapePointer } from "./json.js";
 import type { Problem } from "./problems.js";
 import { isKnownSyscall, knownSyscalls } from "./syscalls.js";
+import { parseCpuList } from "./cpu-list.js";
 
 export interface ValidateOptions {
   /** `--systemd-cgroup` was given: cgroupsPath must be slice:prefix:name. */
@@ -275,6 +276,17 @@ export function checkProcess(c: Collector, proc: unknown, base: string, ctx: Pro
   }
   // scheduler
   if (isObj(proc.scheduler)) checkScheduler(c, proc.scheduler, `${base}/scheduler`);
+  if (isObj(proc.execCPUAffinity)) {
+    for (const k of ["initial", "final"]) {
+      const list = proc.execCPUAffinity[k];
+      if (!isStr(list)) continue;
+      try {
+        parseCpuList(list);
+      } catch (e) {
+        c.error(`${base}/execCPUAffinity/${k}`, `${(e as Error).message}: expected a CPU list such as "0-3,7"`);
+      }
+    }
+  }
 }
 
 function idMapped(mappings: unknown, id: number): boolean {

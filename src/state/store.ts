@@ -24,7 +24,7 @@ export interface StoredState {
   /** Namespace files of the init, for exec: type -> path the container joined, when not new. */
   namespaces: { type: string; path?: string }[];
   /** The container's seccomp filter (BPF, base64) and flags, which exec'd processes get too. */
-  seccomp?: { bpf: string; flags: number };
+  seccomp?: { bpf: string; flags: number; agent?: { listenerPath: string; listenerMetadata?: string } };
   hooks?: Hooks;
   /** config.json's process: what `exec` starts from when no --process is given. */
   process?: Process;

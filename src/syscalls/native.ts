@@ -33,6 +33,8 @@ interface Addon {
   initSize(): number;
   unixConnect(path: string): number;
   recvFd(sock: number): number;
+  /** One message carrying payload and fd (SCM_RIGHTS). */
+  sendFd(sock: number, fd: number, payload: Buffer): void;
   pipe(): [number, number];
   socketpair(): [number, number];
   setWinsize(fd: number, rows: number, cols: number): void;

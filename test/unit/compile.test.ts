@@ -194,3 +194,40 @@ t.test("no mount namespace: no rootfs setup", async (t) => {
   const p = compile(s, opts, host);
   t.notOk(names(p.ops).some((n) => n === "PIVOT_ROOT" || n === "MOUNT" || n === "MKNOD_IN_ROOT"));
 });
+
+t.test("scheduler and ioPriority: applied before capabilities drop", async (t) => {
+  const s = baseSpec();
+  s.process!.scheduler = { policy: "SCHED_RR", priority: 10, flags: ["SCHED_FLAG_RESET_ON_FORK"] };
+  s.process!.ioPriority = { class: "IOPRIO_CLASS_IDLE", priority: 3 };
+  const p = compile(s, opts, host);
+  const sched = find(p.ops, "SCHED_SETATTR")[0];
+  t.same(sched.ints, [2, 1, 0, 10, 0n, 0n, 0n], "policy 2 (RR), flags, nice, priority, runtime, deadline, period");
+  t.equal(sched.origin, "process.scheduler");
+  t.same(find(p.ops, "IOPRIO")[0].ints, [(3 << 13) | 3]);
+  const n = names(p.ops);
+  t.ok(n.indexOf("SCHED_SETATTR") < n.indexOf("CAPSET") && n.indexOf("IOPRIO") < n.indexOf("CAPSET"));
+  s.process!.scheduler = { policy: "SCHED_OTHER", nice: -5 };
+  t.same(find(compile(s, opts, host).ops, "SCHED_SETATTR")[0].ints!.slice(0, 3), [0, 0, -5], "negative nice survives");
+  t.equal(find(compile(baseSpec(), opts, host).ops, "SCHED_SETATTR").length, 0, "nothing asked, nothing set");
+});
+
+t.test("seccomp placement: early without no_new_privs, last with it, before READY with a listener", async (t) => {
+  const bpf = Buffer.alloc(16);
+  const order = (nnp: boolean, listener: boolean) => {
+    const s = baseSpec();
+    s.process!.noNewPrivileges = nnp;
+    const ops = compile(s, { ...opts, seccomp: { bpf, flags: listener ? 8 : 0, listener } }, host).ops;
+    const n = names(ops);
+    return { n, at: n.indexOf("SECCOMP"), seccomp: find(ops, "SECCOMP")[0] };
+  };
+  const early = order(false, false);
+  t.ok(early.at < early.n.indexOf("CAPSET"), "without no_new_privs: while capabilities are still held");
+  const late = order(true, false);
+  t.equal(late.at, late.n.indexOf("EXEC") - 1, "with no_new_privs: right before execve");
+  t.same(late.seccomp.ints, [0, 0], "no listener to pass on");
+  const notify = order(true, true);
+  t.ok(notify.at > notify.n.indexOf("NO_NEW_PRIVS") && notify.at < notify.n.indexOf("READY"), "a listener is passed while tsrun listens");
+  t.same(notify.seccomp.ints, [8, Step.SECCOMP_LISTENER]);
+  const notifyEarly = order(false, true);
+  t.ok(notifyEarly.at < notifyEarly.n.indexOf("CAPSET"));
+});
