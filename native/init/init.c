@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -29,6 +30,8 @@
 #include <unistd.h>
 
 #include "../wire/wire.h"
+
+#define PROC_SUPER_MAGIC 0x9fa0
 
 #ifndef SYS_clone3
 #define SYS_clone3 435
@@ -626,6 +629,22 @@ static int do_seccomp(struct op *o) {
   return wait_byte();
 }
 
+/* An LSM label for the next execve. The container's /proc could be a plain directory of the image
+ * when no proc is mounted: then the label would land in a file and the process run unconfined. */
+static int do_proc_attr(struct op *o) {
+  static const char prefix[] = "/proc/thread-self/attr/";
+  if (sizeof prefix + o->sl[0] > sizeof pathbuf) { errno = ENAMETOOLONG; return -1; }
+  memcpy(pathbuf, prefix, sizeof prefix - 1);
+  memcpy(pathbuf + sizeof prefix - 1, o->s[0], o->sl[0] + 1);
+  int fd = open(pathbuf, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return -1;
+  struct statfs fs;
+  if (fstatfs(fd, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC) { close(fd); errno = EXDEV; return -1; }
+  int r = write_all(fd, o->s[1], o->sl[1]);
+  close(fd);
+  return r < 0 ? -1 : 0;
+}
+
 struct sched_attr_v0 {
   uint32_t size, policy;
   uint64_t flags;
@@ -868,6 +887,7 @@ static int run_op(int index, struct op *o) {
   case OP_CONSOLE: return do_console(o);
   case OP_PERSONALITY: return syscall(SYS_personality, (unsigned long)o->i[0]) < 0 ? -1 : 0;
   case OP_SCHED_SETATTR: return do_sched_setattr(o);
+  case OP_PROC_ATTR: return do_proc_attr(o);
   case OP_IOPRIO: return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)o->i[0]);
   case OP_SCHED_AFFINITY: return (int)syscall(SYS_sched_setaffinity, 0, (size_t)o->sl[0], o->s[0]);
   default: errno = ENOSYS; return -1;

@@ -74,7 +74,9 @@ enum wire_op {
   OP_SCHED_SETATTR = 42, /* i0 policy, i1 flags, i2 nice, i3 priority, i4 runtime, i5 deadline, i6 period */
   OP_IOPRIO = 43,        /* i0 ioprio value (class << 13 | level) */
   OP_SCHED_AFFINITY = 44,/* s0 cpu mask (bytes of a cpu_set_t, cpu 0 = bit 0 of byte 0) */
-  OP_MAX = 45
+  OP_PROC_ATTR = 45,     /* s0 file under /proc/thread-self/attr ("apparmor/exec", "exec"), s1 content:
+                            written only if /proc really is a procfs (an LSM label for the execve) */
+  OP_MAX = 46
 };
 
 /* target modes of OP_MOUNT */

@@ -17,6 +17,7 @@ import { native, procStat } from "../syscalls/index.js";
 import { driveInit, Undo } from "./init-process.js";
 import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
 import { refuseUnsupported } from "./unsupported.js";
+import { checkMountLabel, lsmFor } from "./lsm.js";
 import { terminalChannel, type TerminalChannel } from "./terminal.js";
 import { checkId } from "./container.js";
 import { RuntimeError } from "./errors.js";
@@ -62,7 +63,9 @@ export function createContainer(opts: CreateOptions): Created {
   if (!spec.process) throw new RuntimeError("config.json: /process: is required to create a container");
   if (!spec.root) throw new RuntimeError("config.json: /root: is required to create a container");
   checkConsole(!!spec.process.terminal, opts.detached, opts.consoleSocket);
-  refuseUnsupported(spec.process, "config.json: process", opts.pidfdSocket);
+  refuseUnsupported(opts.pidfdSocket);
+  const lsm = lsmFor(spec.process, "config.json: process");
+  checkMountLabel(spec.linux?.mountLabel);
   checkProcMounts(spec);
   (spec.mounts ?? []).forEach((m, i) => {
     if (m.uidMappings || m.gidMappings || m.options?.some((o) => o === "idmap" || o === "ridmap"))
@@ -142,6 +145,7 @@ export function createContainer(opts: CreateOptions): Created {
       consoleFd: extraFds.length ? 3 + preservedFds + 1 : undefined,
       foregroundTerminal: terminal !== undefined && process.stdout.isTTY === true,
       seccomp,
+      lsm,
     }, host);
     for (const w of program.warnings ?? []) warn(w);
     debugStep("program compiled");

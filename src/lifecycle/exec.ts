@@ -13,6 +13,7 @@ import { Step } from "../plan/compile.js";
 import { driveInit, Undo } from "./init-process.js";
 import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
 import { refuseUnsupported } from "./unsupported.js";
+import { lsmFor } from "./lsm.js";
 import { terminalChannel, type TerminalChannel } from "./terminal.js";
 import { namespacesToJoin } from "./namespaces.js";
 
@@ -47,7 +48,8 @@ async function execInner(opts: ExecOptions): Promise<number> {
   if (status === "paused" && !opts.ignorePaused)
     throw new RuntimeError("cannot exec in a paused container (use --ignore-paused to override)");
   const proc = opts.process;
-  refuseUnsupported(proc, "process", opts.pidfdSocket);
+  refuseUnsupported(opts.pidfdSocket);
+  const lsm = lsmFor(proc, "process");
   // runc's exec accepts a console socket in the foreground too (CRI-O passes one)
   checkConsole(!!proc.terminal, opts.detach || !!opts.consoleSocket, opts.consoleSocket);
 
@@ -81,6 +83,7 @@ async function execInner(opts: ExecOptions): Promise<number> {
       consoleFd,
       foregroundTerminal: terminal !== undefined && process.stdout.isTTY === true,
       preservedFds: opts.preserveFds ?? 0,
+      lsm,
       seccomp: seccomp && { bpf: Buffer.from(seccomp.bpf, "base64"), flags: seccomp.flags, listener: !!seccomp.agent },
     });
     if (!opts.detach) native.setSubreaper(true);

@@ -29,6 +29,14 @@ export interface PlanOptions {
   consoleFd?: number;
   foregroundTerminal?: boolean;
   seccomp?: SeccompProgram;
+  lsm?: LsmFacts;
+}
+
+/** The LSMs a process's labels go to (only set when the host runs them). */
+export interface LsmFacts {
+  /** the file under /proc/thread-self/attr that takes "exec <profile>" */
+  apparmorAttr?: string;
+  selinux?: boolean;
 }
 
 /** linux.seccomp compiled to BPF (src/plan/seccomp.ts). */
@@ -152,6 +160,7 @@ export interface ProcessOptions {
   /** tsrun itself proxies the terminal: its own terminal translates newlines (runc clears ONLCR too) */
   foregroundTerminal?: boolean;
   seccomp?: SeccompProgram;
+  lsm?: LsmFacts;
   /** process.execCPUAffinity.final, for exec: applied once the process is in the container's cgroup. */
   finalAffinity?: Buffer;
   /** hooks.startContainer: run by the init inside the container, before the process. */
@@ -180,6 +189,10 @@ export function compileProcess(process: Process, base: string, opts: ProcessOpti
     add({ op: "SCHED_AFFINITY", strs: [opts.finalAffinity], origin: `${base}.execCPUAffinity.final`, what: `set the CPU affinity to ${process.execCPUAffinity?.final}` });
   // with the runtime's privileges, before any filter or capability drop could refuse them
   if (process.scheduler) add(schedulerOp(process.scheduler, base));
+  if (process.apparmorProfile && opts.lsm?.apparmorAttr)
+    add({ op: "PROC_ATTR", strs: [opts.lsm.apparmorAttr, `exec ${process.apparmorProfile}`], origin: `${base}.apparmorProfile`, what: `confine the process to AppArmor profile ${process.apparmorProfile}` });
+  if (process.selinuxLabel && opts.lsm?.selinux)
+    add({ op: "PROC_ATTR", strs: ["exec", process.selinuxLabel], origin: `${base}.selinuxLabel`, what: `label the process ${process.selinuxLabel}` });
   if (process.ioPriority) {
     const { class: cls, priority = 0 } = process.ioPriority;
     add({ op: "IOPRIO", ints: [(IOPRIO_CLASS[cls] << IOPRIO_CLASS_SHIFT) | priority], origin: `${base}.ioPriority`, what: `set the I/O priority to ${cls} ${priority}` });

@@ -1,7 +1,7 @@
 // The program of `exec`: join the running container's namespaces, then become its new process.
 import type { Hook, Process } from "../spec/types.js";
 import { CLONE } from "./constants.js";
-import { compileProcess, nulJoin, type SeccompProgram } from "./compile.js";
+import { compileProcess, nulJoin, type LsmFacts, type SeccompProgram } from "./compile.js";
 import { cpuMask } from "./cpus.js";
 import type { Op, Program } from "./ops.js";
 
@@ -14,6 +14,7 @@ export interface ExecPlanOptions {
   foregroundTerminal?: boolean;
   preservedFds?: number;
   seccomp?: SeccompProgram;
+  lsm?: LsmFacts;
 }
 
 /** The start of every program that enters a running container: its namespaces, then its pid
@@ -41,6 +42,7 @@ export function compileExec(process: Process, opts: ExecPlanOptions): Program {
     consoleFd: opts.consoleFd,
     foregroundTerminal: opts.foregroundTerminal,
     seccomp: opts.seccomp,
+    lsm: opts.lsm,
     finalAffinity: final ? cpuMask(final) : undefined,
   }, add);
   return { ops };

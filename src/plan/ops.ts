@@ -46,6 +46,7 @@ export const OpCode = {
   SCHED_SETATTR: 42,
   IOPRIO: 43,
   SCHED_AFFINITY: 44,
+  PROC_ATTR: 45,
 } as const;
 export type OpName = keyof typeof OpCode;
 

@@ -174,3 +174,23 @@ t.test("execCPUAffinity: exec runs on the final CPUs; a bad list is refused clea
   t.equal(rt.run(["delete", "--force", id]).code, 0);
   t.end();
 });
+
+const apparmorOn = (() => {
+  try {
+    return readFileSync("/sys/module/apparmor/parameters/enabled", "utf8").trim() === "Y";
+  } catch {
+    return false;
+  }
+})();
+
+t.test("apparmorProfile: the process runs under the profile; an unknown profile fails clearly", { skip: apparmorOn ? false : "this kernel runs no AppArmor (/sys/module/apparmor is absent): the refusal is tested in lifecycle.test.ts" }, (t) => {
+  const r = rt.run(["run", "--bundle", bundle(["cat", "/proc/self/attr/current"], (c) => (c.process!.apparmorProfile = "unconfined")), uid("aa")]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^unconfined/);
+  const id = uid("aa-missing");
+  const bad = rt.run(["run", "--bundle", bundle(["true"], (c) => (c.process!.apparmorProfile = "tsrun-no-such-profile")), id]);
+  t.not(bad.code, 0);
+  t.match(bad.stderr, /process\.apparmorProfile: confine the process to AppArmor profile tsrun-no-such-profile: /);
+  t.same(cgroupDirsOf(id), []);
+  t.end();
+});

@@ -231,3 +231,14 @@ t.test("seccomp placement: early without no_new_privs, last with it, before READ
   const notifyEarly = order(false, true);
   t.ok(notifyEarly.at < notifyEarly.n.indexOf("CAPSET"));
 });
+
+t.test("LSM labels: written for the next execve only where the host runs the LSM", async (t) => {
+  const s = baseSpec();
+  s.process!.apparmorProfile = "docker-default";
+  s.process!.selinuxLabel = "system_u:system_r:container_t:s0";
+  t.equal(find(compile(s, opts, host).ops, "PROC_ATTR").length, 0, "lifecycle refuses before compile when the LSM is off");
+  const ops = compile(s, { ...opts, lsm: { apparmorAttr: "apparmor/exec", selinux: true } }, host).ops;
+  t.same(find(ops, "PROC_ATTR").map((o) => o.strs), [["apparmor/exec", "exec docker-default"], ["exec", "system_u:system_r:container_t:s0"]]);
+  const n = names(ops);
+  t.ok(n.indexOf("PROC_ATTR") > n.indexOf("PIVOT_ROOT") && n.indexOf("PROC_ATTR") < n.indexOf("CAPSET"), "inside the container's /proc, with privileges");
+});
