@@ -4,6 +4,7 @@ import type { Args } from "./args.js";
 import { createCommand } from "./commands/create.js";
 import { deleteCommand } from "./commands/delete.js";
 import { execCommand } from "./commands/exec.js";
+import { checkpointCommand, restoreCommand } from "./commands/checkpoint.js";
 import { checkCommand, featuresCommand, specCommand } from "./commands/info.js";
 import { eventsCommand, pauseCommand, psCommand, resumeCommand, updateCommand } from "./commands/cgroup.js";
 import { killCommand } from "./commands/kill.js";
@@ -16,5 +17,5 @@ import { stateCommand } from "./commands/state.js";
 export const commands: CommandModule<object, Args>[] = [
   createCommand, startCommand, runCommand, execCommand, stateCommand, killCommand, deleteCommand, listCommand,
   pauseCommand, resumeCommand, psCommand, updateCommand, eventsCommand, specCommand, checkCommand, planCommand,
-  featuresCommand,
+  featuresCommand, checkpointCommand, restoreCommand,
 ];

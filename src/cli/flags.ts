@@ -9,6 +9,10 @@ const CREATE: Flags = {
   bundle: "string", b: "string", "console-socket": "string", "pidfd-socket": "string", "pid-file": "string",
   "no-pivot": "bool", "no-new-keyring": "bool", "preserve-fds": "string", detach: "bool", d: "bool",
 };
+const CRIU_COMMON: Flags = {
+  "image-path": "string", "work-path": "string", "tcp-established": "bool", "ext-unix-sk": "bool", "shell-job": "bool",
+  "file-locks": "bool", "manage-cgroups-mode": "string", "empty-ns": "string", "auto-dedup": "bool", "lazy-pages": "bool",
+};
 export const COMMAND_FLAGS: Record<string, Flags> = {
   state: {},
   start: {},
@@ -24,6 +28,14 @@ export const COMMAND_FLAGS: Record<string, Flags> = {
     c: "string", "preserve-fds": "string", cgroup: "string", "ignore-paused": "bool",
   },
   ps: { format: "string", f: "string" },
+  checkpoint: {
+    ...CRIU_COMMON, "parent-path": "string", "leave-running": "bool", "tcp-skip-in-flight": "bool", "link-remap": "bool",
+    "status-fd": "string", "page-server": "string", "pre-dump": "bool",
+  },
+  restore: {
+    ...CRIU_COMMON, "console-socket": "string", bundle: "string", b: "string", detach: "bool", d: "bool", "pid-file": "string",
+    "no-subreaper": "bool", "no-pivot": "bool", "no-new-keyring": "bool", "lsm-profile": "string", "lsm-mount-context": "string",
+  },
 };
 
 /** Does --name take a value (the next argument when not given as --name=value)? */

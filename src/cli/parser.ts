@@ -2,20 +2,22 @@
 import yargs, { type Argv } from "yargs";
 import { commands } from "./commands.js";
 
+// Go's flag package: -flag and --flag are the same long flag, no negation, no camelCase copies
+export const GO_FLAG_RULES = {
+  "short-option-groups": false,
+  "boolean-negation": false,
+  "camel-case-expansion": false,
+  "dot-notation": false,
+  "strip-aliased": true,
+  "duplicate-arguments-array": true,
+} as const;
+
 export function buildParser(argv: string[], defaultRoot: string): Argv {
   let y = yargs(argv)
     .version(false)
     .scriptName("tsrun")
     .usage("tsrun [global options] command [command options] [arguments...]\n\nOpen Container Initiative runtime (a drop-in replacement for runc)")
-    .parserConfiguration({
-      // Go's flag package: -flag and --flag are the same long flag, no negation, no camelCase copies
-      "short-option-groups": false,
-      "boolean-negation": false,
-      "camel-case-expansion": false,
-      "dot-notation": false,
-      "strip-aliased": true,
-      "duplicate-arguments-array": true,
-    })
+    .parserConfiguration(GO_FLAG_RULES)
     .option("root", { type: "string", default: defaultRoot, describe: "root directory for storage of container state (this should be located in tmpfs)" })
     .option("log", { type: "string", describe: "set the log file to write runtime logs to (default is '/dev/stderr')" })
     .option("log-format", { type: "string", default: "text", describe: "set the log format ('text' (default), or 'json')" })

@@ -76,7 +76,7 @@ export function features() {
     },
     annotations: {
       "org.opencontainers.runc.version": RUNC_COMPAT_VERSION,
-      "org.opencontainers.runc.checkpoint.enabled": "false",
+      "org.opencontainers.runc.checkpoint.enabled": "true",
       "io.github.tsrun.version": TSRUN_VERSION,
     },
     potentiallyUnsafeConfigAnnotations: ["bundle", "org.systemd.property.", "org.criu.config"],
