@@ -68,3 +68,8 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
 export function propagationFlag(name: string): number | undefined {
   return PROPAGATION[name];
 }
+
+/** Every option with a meaning here (features.md mountOptions); the rest pass to the filesystem. */
+export function knownMountOptions(): string[] {
+  return ["bind", "rbind", "defaults", ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE_SET)].sort();
+}

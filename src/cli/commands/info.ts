@@ -2,6 +2,9 @@
 import type { CommandModule } from "yargs";
 import { RuntimeError } from "../../lifecycle/errors.js";
 import { CAPABILITIES } from "../../plan/constants.js";
+import { knownMountOptions } from "../../plan/mount-options.js";
+import { SCMP_CMP, SECCOMP_ARCHES, SPEC_SECCOMP_FLAGS } from "../../plan/seccomp.js";
+import { SECCOMP_ACTION_KERNEL_NAMES } from "../../spec/constants.js";
 import { bool, exactArgs, str, type Args } from "../args.js";
 import { setupGlobals } from "../globals.js";
 import { RUNC_COMPAT_VERSION, SPEC_VERSION, TSRUN_VERSION } from "../version.js";
@@ -56,21 +59,22 @@ export function features() {
   return {
     ociVersionMin: "1.0.0",
     ociVersionMax: SPEC_VERSION,
-    hooks: [],
-    mountOptions: [
-      "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "lazytime", "loud", "mand",
-      "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand", "norelatime", "nostrictatime",
-      "nosuid", "nosymfollow", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared",
-      "rslave", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync",
-      "tmpcopyup", "unbindable",
-    ],
+    hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
+    mountOptions: knownMountOptions(),
     linux: {
       namespaces: ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
       capabilities: [...CAPABILITIES],
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
-      seccomp: { enabled: false },
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      seccomp: {
+        enabled: true,
+        actions: Object.keys(SECCOMP_ACTION_KERNEL_NAMES).sort(),
+        operators: Object.keys(SCMP_CMP).sort(),
+        archs: Object.keys(SECCOMP_ARCHES).sort(),
+        knownFlags: Object.keys(SPEC_SECCOMP_FLAGS),
+        supportedFlags: Object.keys(SPEC_SECCOMP_FLAGS),
+      },
+      apparmor: { enabled: true },
+      selinux: { enabled: true },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
     },

@@ -1,0 +1,16 @@
+import t from "tap";
+import { features } from "../../src/cli/commands/info.js";
+import { parseMountOptions } from "../../src/plan/mount-options.js";
+
+t.test("features says what tsrun does, no more", async (t) => {
+  const f = features();
+  t.same(f.hooks, ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]);
+  t.ok(f.linux.seccomp.enabled);
+  t.ok(f.linux.seccomp.actions!.includes("SCMP_ACT_NOTIFY"));
+  t.ok(f.mountOptions.includes("rro") && f.mountOptions.includes("rbind"));
+  t.notOk(f.mountOptions.includes("tmpcopyup"), "not implemented, so not claimed");
+  for (const o of f.mountOptions) {
+    const p = parseMountOptions([o]);
+    t.same(p.data, [], `${o} is understood, not passed on to the filesystem`);
+  }
+});
