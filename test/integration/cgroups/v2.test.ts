@@ -4,10 +4,13 @@
 // checked against fake cgroup directories in test/unit/cgroups/drivers-fake.test.ts instead.
 import t from "tap";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { randomBytes } from "node:crypto";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { makeBundle } from "../../../bundle-fixtures/rootfs.js";
+import { TSRUN } from "../../lib/tsrun.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixture = join(here, "fixtures", "v2-driver.ts");
@@ -26,6 +29,9 @@ function run() {
   const hybrid = existsSync("/sys/fs/cgroup/unified/cgroup.procs");
   const hostSide = hybrid ? `/sys/fs/cgroup/unified/tsrun/${id}` : undefined;
   const devHostSide = hybrid ? `/sys/fs/cgroup/unified/tsrun/${devId}` : undefined;
+  const ctrId = `bpf-ctr-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const ctrHostSide = hybrid ? `/sys/fs/cgroup/unified/tsrun/${ctrId}` : undefined;
+  const work = mkdtempSync(join(tmpdir(), "bpf-v2-"));
   let report: Record<string, any> = {};
 
   t.teardown(() => {
@@ -36,7 +42,7 @@ function run() {
         /* gone */
       }
     }
-    for (const dir of [devHostSide, hostSide]) {
+    for (const dir of [ctrHostSide, devHostSide, hostSide]) {
       if (!dir || !existsSync(dir)) continue;
       for (const p of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean)) {
         try {
@@ -51,6 +57,7 @@ function run() {
         /* reported below */
       }
     }
+    rmSync(work, { recursive: true, force: true });
   });
 
   t.test("v2 driver in a private cgroup2 mount", async (t) => {
@@ -149,5 +156,34 @@ function run() {
     t.equal(d.dirAfterDestroy, false, "cgroup removed");
     t.equal(d.lastFreed, true, "and the program attached to it freed by the kernel");
     if (devHostSide) t.notOk(existsSync(devHostSide), "nothing left in the host's view of the hierarchy");
+  });
+
+  t.test("a container under the v2 driver: its device rules are enforced", { skip: !existsSync(TSRUN) && `${TSRUN} not built` }, async (t) => {
+    // deny all (then runc's defaults), /dev/kmsg listed in linux.devices so the init makes it, and
+    // a rule after the listing that denies reading it
+    const { bundle } = makeBundle(join(work, "bundle"), {
+      args: ["sh", "-c", "cat /dev/null && echo null:ok; head -c1 /dev/kmsg >/dev/null && echo kmsg:ok; cat /proc/self/cgroup"],
+      rootfs: "busybox",
+      mutate: (c) => {
+        // a cgroup mount inside this nested namespace is not what is tested here
+        c.mounts = (c.mounts ?? []).filter((m) => m.destination !== "/sys/fs/cgroup");
+        c.linux!.resources = { devices: [{ allow: false, access: "rwm" }, { allow: false, type: "c", major: 1, minor: 11, access: "r" }] } as never;
+        c.linux!.devices = [{ path: "/dev/kmsg", type: "c", major: 1, minor: 11, fileMode: 0o644, uid: 0, gid: 0 }] as never;
+      },
+    });
+    const root = join(work, "root");
+    const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+    const r = spawnSync(
+      "unshare",
+      ["-m", "--propagation", "private", "sh", "-c", `mount -t cgroup2 none /sys/fs/cgroup && cd ${q(bundle)} && exec ${q(TSRUN)} --root ${q(root)} run ${q(ctrId)}`],
+      { encoding: "utf8", timeout: 60000 },
+    );
+    t.equal(r.status, 0, "tsrun run exits 0", { stderr: r.stderr });
+    t.match(r.stdout, /^null:ok$/m, "/dev/null opens (a default rule)");
+    t.notMatch(r.stdout, /kmsg:ok/, "/dev/kmsg does not open for reading");
+    t.match(r.stderr, /\/dev\/kmsg: Operation not permitted/, "EPERM from the device filter");
+    t.match(r.stdout, new RegExp(`^0::/tsrun/${ctrId}$`, "m"), "in its own cgroup2 cgroup");
+    t.same(existsSync(root) ? readdirSync(root) : [], [], "run removed its state");
+    if (ctrHostSide) t.notOk(existsSync(ctrHostSide), "and its cgroup");
   });
 }
