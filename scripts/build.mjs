@@ -37,9 +37,10 @@ if (!newer(initOut, initSources)) {
 
 // 2. the addon; rebuilt whenever the init changes because it embeds it
 const addon = join(repo, "build/Release/tsrun.node");
-if (!newer(addon, ["native/shim/shim.cc", "native/shim/seccomp.cc", "binding.gyp"]) || statSync(addon).mtimeMs < statSync(initOut).mtimeMs) {
+if (!newer(addon, ["native/shim/shim.cc", "native/shim/seccomp.cc", "native/shim/bpf.cc", "binding.gyp"]) || statSync(addon).mtimeMs < statSync(initOut).mtimeMs) {
   step("addon");
-  if (!existsSync(join(repo, "build/Makefile"))) run(bin("node-gyp"), ["configure"]);
+  // configure again when binding.gyp changed (a new source file): the old Makefile would not build it
+  if (!newer(join(repo, "build/Makefile"), ["binding.gyp"])) run(bin("node-gyp"), ["configure"]);
   // make does not see the .incbin dependency on tsrun-init: drop the object so it is rebuilt
   rmSync(join(repo, "build/Release/obj.target/tsrun/native/shim/shim.o"), { force: true });
   run(bin("node-gyp"), ["build"]);

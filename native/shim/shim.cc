@@ -53,6 +53,7 @@ extern "C" const unsigned char tsrun_init_blob_end[];
 #endif
 
 void RegisterSeccomp(Napi::Env env, Napi::Object exports);  // native/shim/seccomp.cc
+void RegisterBpf(Napi::Env env, Napi::Object exports);      // native/shim/bpf.cc
 
 namespace {
 
@@ -522,6 +523,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("socketpair", Napi::Function::New(env, Socketpair));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   RegisterSeccomp(env, exports);
+  RegisterBpf(env, exports);
   return exports;
 }
 

@@ -1,5 +1,5 @@
 // Device cgroup rules: runtime-spec linux.resources.devices -> v1 devices.allow/devices.deny lines.
-// (cgroup v2 needs an eBPF program instead; not implemented yet, see V2 driver.)
+// (cgroup v2 compiles the same ordered list to an eBPF program instead: device-bpf.ts.)
 import type { Device, DeviceRule } from "../spec/types.js";
 
 export interface NormalizedDeviceRule {

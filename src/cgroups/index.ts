@@ -13,6 +13,7 @@ export { detectCgroupMode, hugePageSizes, readHostCgroupInfo, type CgroupMode, t
 export { cleanCgroupPath, defaultCgroupPath, resolveCgroupPath, resolvePaths } from "./paths.js";
 export { blkioWeightToIoWeight, cpuSharesToWeight, cpuSharesToWeightLinear, memorySwapToV2, parseCpuList } from "./convert.js";
 export { containerDeviceRules, defaultDeviceRules, normalizeDeviceRule, v1DeviceLine, v1DeviceWrites } from "./devices.js";
+export { DEVICE_FILTER_NAME, decodeInsns, deviceFilter, type DeviceFilter } from "./device-bpf.js";
 export { validateResources, type ValidateOptions } from "./validate.js";
 export { V1Manager } from "./v1.js";
 export { V2Manager } from "./v2.js";

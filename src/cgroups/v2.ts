@@ -1,7 +1,9 @@
 // cgroup v2 driver: one directory in the unified hierarchy (key "").
 import { dirname, join } from "node:path";
-import type { Resources } from "../spec/types.js";
+import type { DeviceRule, Resources } from "../spec/types.js";
+import { native, type ErrnoError } from "../syscalls/index.js";
 import { BaseManager } from "./base.js";
+import { DEVICE_FILTER_LICENSE, DEVICE_FILTER_NAME, deviceFilter, type DeviceFilter } from "./device-bpf.js";
 import { blkioWeightToIoWeight, cpuSharesToWeight, hugePageSizeBytes, memorySwapToV2, v2Limit } from "./convert.js";
 import {
   CgroupError,
@@ -135,11 +137,9 @@ export class V2Manager extends BaseManager {
 
     if (r.cpu) this.setCpu(r.cpu, warnings);
 
-    if (r.devices && r.devices.length) {
-      // TODO(v2 devices): compile the rules to a BPF_PROG_TYPE_CGROUP_DEVICE program and attach it
-      // (needs bpf(2) through the native addon). Until then the rules are not enforced on v2.
-      warnings.push("linux.resources.devices: device rules are not enforced on cgroup v2 yet (eBPF device filter not implemented)");
-    }
+    // v1 applies each rule on top of the cgroup's current list; here the list becomes the whole
+    // filter, replacing the one set before. An empty list changes nothing, as on v1.
+    if (r.devices && r.devices.length) this.setDevices(r.devices, warnings);
 
     if (r.cpu?.cpus) this.w("cpuset.cpus", r.cpu.cpus, "cpuset cpus");
     if (r.cpu?.mems) this.w("cpuset.mems", r.cpu.mems, "cpuset mems");
@@ -164,6 +164,36 @@ export class V2Manager extends BaseManager {
       for (const line of v.split("\n")) if (line.trim() !== "") this.w(k, line, `unified resource ${JSON.stringify(k)}`);
     }
     return warnings;
+  }
+
+  /** The rule list as a BPF device program on this cgroup, replacing the one tsrun attached before. */
+  private setDevices(rules: DeviceRule[], warnings: string[]): void {
+    let filter: DeviceFilter;
+    try {
+      filter = deviceFilter(rules);
+    } catch (e) {
+      throw new CgroupError(`cannot set device rules: ${(e as Error).message}`);
+    }
+    try {
+      // allowing everything is the same as having no program of our own: attach nothing, which
+      // also spares privileged containers the need for bpf(2)
+      native.bpfDeviceFilter(this.dir, filter.allowsAll ? null : filter.insns, DEVICE_FILTER_LICENSE, DEVICE_FILTER_NAME);
+    } catch (e) {
+      const code = (e as ErrnoError).code;
+      if (isPermission(e)) {
+        if (filter.allowsAll) return; // nothing to enforce, and nothing of ours can be attached
+        if (this.rootless) {
+          // as on v1: a rootless container cannot have device rules, and runc ignores that too
+          warnings.push("device rules ignored: no permission to attach a BPF device filter (rootless)");
+          return;
+        }
+      }
+      const hint =
+        code === "EPERM" ? " (a device filter needs CAP_SYS_ADMIN, or CAP_BPF and CAP_NET_ADMIN)" : code === "EBADF" ? " (not a cgroup v2 directory)" : "";
+      const msg = (e as Error).message;
+      const where = msg.includes(this.dir) ? "" : ` on ${this.dir}`;
+      throw new CgroupError(`cannot set device rules${where}: ${msg}${code ? ` (${code})` : ""}${hint}`, code);
+    }
   }
 
   private setMemory(m: NonNullable<Resources["memory"]>, warnings: string[]): void {

@@ -42,6 +42,16 @@ interface Addon {
   seccompVersion(): string;
   seccompResolveSyscall(name: string, arch?: string): number;
   seccompNativeArch(): string;
+  /**
+   * Load insns (struct bpf_insn[]) as a cgroup device program called `name`, attach it to
+   * cgroupDir (BPF_F_ALLOW_MULTI), then detach the programs called `name` attached there before.
+   * insns null: only detach. id 0 when nothing was attached.
+   */
+  bpfDeviceFilter(cgroupDir: string, insns: Buffer | null, license: string, name: string): { id: number; detached: number[] };
+  /** The device programs attached directly to cgroupDir. */
+  bpfDeviceFilters(cgroupDir: string): Array<{ id: number; name: string }>;
+  /** A loaded program's name; null once the kernel has freed it. */
+  bpfProgName(id: number): string | null;
 }
 
 declare const Bun: unknown;
