@@ -170,6 +170,28 @@ static void fd_path(char *buf, int fd) {
   *p = 0;
 }
 
+/* Opens what an O_PATH fd refers to, through the container's /proc once it is ours: refuses a /proc
+ * that is no procfs (an image's directory could redirect the open) and checks the result is the
+ * same file. */
+static int reopen_fd(int fd, int flags) {
+  char p[64];
+  fd_path(p, fd);
+  int proc = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (proc < 0) return -1;
+  struct statfs fs;
+  if (fstatfs(proc, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC) { close(proc); errno = EXDEV; return -1; }
+  int out = openat(proc, p + 6 /* past "/proc/" */, flags);
+  close(proc);
+  if (out < 0) return -1;
+  struct stat a, b;
+  if (fstat(fd, &a) < 0 || fstat(out, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+    close(out);
+    errno = EXDEV;
+    return -1;
+  }
+  return out;
+}
+
 static int openat2_in_root(const char *path, int flags) {
   struct open_how_v0 how = { (uint64_t)(flags | O_CLOEXEC), 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
   while (*path == '/') path++;
@@ -864,9 +886,7 @@ static int run_op(int index, struct op *o) {
     send_msg(MSG_REPORT, (int32_t)o->i[0], 0, NULL);
     return 0;
   case OP_WAIT_FIFO: {
-    char p[64];
-    fd_path(p, fifo_fd);
-    int fd = open(p, O_WRONLY | O_CLOEXEC);
+    int fd = reopen_fd(fifo_fd, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     if (write_all(fd, "0", 1) < 0) return -1;
     close(fd);

@@ -8,6 +8,7 @@
 //   4. CVE-2019-16884: masked /proc paths undone (/proc a symlink or bound over, umount, a planted
 //                      /proc/self/fd, a /dev/null symlink as in CVE-2025-31133)
 //   5. CVE-2022-29162: inheritable capabilities granted when nobody asked for them
+//   6. a fake /proc/self/fd in an image without a proc mount opening the start gate early
 import t, { type Test } from "tap";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -904,4 +905,29 @@ t.test("CVE-2022-29162 class: no inheritable capabilities unless asked", { skip:
   }
   t.comment(`tsrun:\n  ${lines.join("\n  ")}`);
   if (runc) t.comment(`runc 1.1.5:\n  ${runcLines.join("\n  ")}`);
+});
+
+t.test("a fake /proc in the image cannot let the process run before start", async (t) => {
+  // Without a proc mount, /proc/self/fd/N is the image's own: links to a plain file would let the
+  // init "open exec.fifo" at once and run the process at create time, before any start.
+  const id = uid("fakeproc");
+  const b = bundle("fakeproc", {
+    rootfs: "busybox",
+    args: ["sh", "-c", "echo ran > /ran"],
+    mutate: (c) => {
+      c.root!.readonly = false;
+      c.mounts = c.mounts!.filter((m) => m.destination !== "/proc");
+      c.linux!.maskedPaths = [];
+      c.linux!.readonlyPaths = [];
+    },
+  });
+  mkdirSync(join(b.rootfs, "proc/self/fd"), { recursive: true });
+  writeFileSync(join(b.rootfs, "decoy"), "");
+  for (let fd = 0; fd < 64; fd++) symlinkSync("/decoy", join(b.rootfs, `proc/self/fd/${fd}`));
+  t.equal(rt.detached(["create", "--bundle", b.bundle, id]).code, 0);
+  sleep(1000);
+  t.notOk(existsSync(join(b.rootfs, "ran")), "the process did not run before start");
+  t.not(rt.run(["start", id]).code, 0, "start fails: the init refused the fake /proc");
+  t.notOk(existsSync(join(b.rootfs, "ran")));
+  t.equal(rt.run(["delete", "--force", id]).code, 0);
 });
