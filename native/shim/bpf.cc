@@ -13,6 +13,8 @@
 //   bpfProgName(id) -> string | null: null once the kernel has freed the program
 #include <napi.h>
 
+#include "errors.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -24,15 +26,6 @@
 #include <vector>
 
 namespace {
-
-Napi::Value ThrowErrno(Napi::Env env, int err, const std::string &what) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
-  e.Set("errno", Napi::Number::New(env, err));
-  const char *name = strerrorname_np(err);
-  e.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
 
 long Bpf(int cmd, union bpf_attr *attr) {
   long r;

@@ -2,6 +2,8 @@
 // src/syscalls is its only importer.
 #include <napi.h>
 
+#include "errors.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -56,15 +58,6 @@ void RegisterSeccomp(Napi::Env env, Napi::Object exports);  // native/shim/secco
 void RegisterBpf(Napi::Env env, Napi::Object exports);      // native/shim/bpf.cc
 
 namespace {
-
-Napi::Value ThrowErrno(Napi::Env env, int err, const std::string &what) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
-  e.Set("errno", Napi::Number::New(env, err));
-  const char *name = strerrorname_np(err);
-  e.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
 
 int init_memfd = -1;
 
@@ -414,19 +407,28 @@ Napi::Value UnixConnect(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, fd);
 }
 
+// One sendmsg/recvmsg message: a data buffer and room for one SCM_RIGHTS fd.
+struct FdMessage {
+  struct iovec iov;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  struct msghdr msg;
+  FdMessage(void *data, size_t len) : iov{data, len} {
+    memset(control, 0, sizeof control);
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
+};
+
 // recvFd(sock) -> fd received with SCM_RIGHTS (tests and the foreground terminal use it)
 Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int sock = info[0].As<Napi::Number>().Int32Value();
   char data[4096];
-  struct iovec iov = {data, sizeof data};
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
+  FdMessage m(data, sizeof data);
+  struct msghdr &msg = m.msg;
   ssize_t n;
   do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
   if (n < 0) return ThrowErrno(env, errno, "recvmsg");
@@ -444,15 +446,8 @@ Napi::Value SendFd(const Napi::CallbackInfo &info) {
   int fd = info[1].As<Napi::Number>().Int32Value();
   Napi::Buffer<uint8_t> payload = info[2].As<Napi::Buffer<uint8_t>>();
   if (payload.Length() == 0) return ThrowErrno(env, EINVAL, "sendmsg: empty payload");
-  struct iovec iov = {payload.Data(), payload.Length()};
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
-  memset(&control, 0, sizeof control);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
+  FdMessage m(payload.Data(), payload.Length());
+  struct msghdr &msg = m.msg;
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
