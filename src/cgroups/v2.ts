@@ -7,7 +7,6 @@ import {
   CgroupError,
   dirExists,
   fileExists,
-  isPermission,
   mkdirAll,
   readCgroupFile,
   readCgroupFileIfExists,
@@ -23,10 +22,14 @@ export class V2Manager extends BaseManager {
 
   constructor(dir: string, opts: { rootless?: boolean } = {}) {
     super({ "": dir }, opts.rootless ?? false);
+    this.wanted = dir;
   }
 
+  private readonly wanted: string;
+
+  /** Our directory (still the one we wanted when rootless could not create it: reads find nothing). */
   get dir(): string {
-    return this.paths[""]!;
+    return this.paths[""] ?? this.wanted;
   }
 
   protected primaryDir(): string | undefined {
@@ -50,8 +53,10 @@ export class V2Manager extends BaseManager {
         enableSubtreeControllers(dirname(m));
         mkdirAll(m);
       }
+      if (missing.length) this.made.add(dir);
     } catch (e) {
-      if (!(this.rootless && isPermission(e))) throw e;
+      if (this.dropUnwritable(dir, e)) return;
+      throw e;
     }
     this.checkEmpty();
   }
@@ -105,6 +110,8 @@ export class V2Manager extends BaseManager {
 
   /** Write one file; a missing file becomes "controller X not available here". */
   private w(file: string, value: string, what: string): void {
+    const dropped = this.droppedReason("");
+    if (dropped) throw new CgroupError(`cannot set ${what}: ${dropped}`);
     try {
       writeCgroupFile(this.dir, file, value);
     } catch (e) {

@@ -1,6 +1,6 @@
 // create: validate the bundle, compile the init program, start tsrun-init and drive it to ready.
 // Any failure undoes everything made so far (cgroup, state directory, the half-started init).
-import { readlinkSync, statSync, writeFileSync } from "node:fs";
+import { readlinkSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { cgroupManagerFor, containerDeviceRules, detectCgroupMode, hugePageSizes, validateResources } from "../cgroups/index.js";
 import { formatProblem, SpecError } from "../spec/problems.js";
@@ -22,6 +22,7 @@ import { checkId } from "./container.js";
 import { RuntimeError } from "./errors.js";
 import { debug, debugStep, warn } from "./log.js";
 import { compileSeccomp } from "../plan/seccomp.js";
+import { prepareIdMaps, writeIdMaps } from "./idmap.js";
 
 export interface CreateOptions {
   root: string;
@@ -73,6 +74,8 @@ export function createContainer(opts: CreateOptions): Created {
   const rootfs = isAbsolute(spec.root.path) ? spec.root.path : resolve(bundle, spec.root.path);
   if (statKind(rootfs) !== "dir") throw new RuntimeError(`config.json: /root/path: rootfs ${rootfs} does not exist or is not a directory`);
 
+  const idMaps = prepareIdMaps(spec);
+
   const listenFds = inheritedListenFds();
   const preservedFds = listenFds + (opts.preserveFds ?? 0);
   checkPreservedFds(preservedFds);
@@ -95,6 +98,7 @@ export function createContainer(opts: CreateOptions): Created {
     });
     cgroup.create();
     undo.push(() => cgroup.destroy());
+    for (const w of cgroup.takeWarnings()) warn(w);
     // If tsrun dies before the end (a signal, a crash), delete can still find and remove the cgroup.
     const partial: StoredState = {
       ociVersion: spec.ociVersion, id: opts.id, initPid: 0, initStartTime: "", bundle, rootfs,
@@ -140,6 +144,7 @@ export function createContainer(opts: CreateOptions): Created {
       consoleFd: extraFds.length ? 3 + preservedFds + 1 : undefined,
       foregroundTerminal: terminal !== undefined && process.stdout.isTTY === true,
       seccomp,
+      setgroupsDenied: idMaps?.denySetgroups,
     }, host);
     for (const w of program.warnings ?? []) warn(w);
     debugStep("program compiled");
@@ -147,8 +152,9 @@ export function createContainer(opts: CreateOptions): Created {
     if (opts.subreaper) native.setSubreaper(true);
     const hookState = (status: string, pid?: number) => hookStateOf(partial, status, pid);
     const pid = driveInit(program, { preservedFds, extraFds }, undo, (initPid) => {
-      if (createsNamespace(spec, "user")) writeIdMaps(initPid, spec);
+      if (idMaps) writeIdMaps(initPid, spec, idMaps);
       cgroup.apply(initPid);
+      for (const w of cgroup.takeWarnings()) warn(w);
       if (!createsNamespace(spec, "mount")) applyDeviceRules();
       // what startContainer hooks read: the pid as the container sees it
       return spec.hooks?.startContainer?.length ? JSON.stringify(hookState("created", namespacePid(initPid))) : "";
@@ -169,6 +175,7 @@ export function createContainer(opts: CreateOptions): Created {
       initPid: pid,
       initStartTime: stat?.startTime ?? "",
       created: nowRfc3339Nano(),
+      cgroup: cgroup.saved, // rootless: without what apply() could not join
       namespaces: (spec.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: n.path })),
       process: spec.process,
       hooks: spec.hooks,
@@ -215,21 +222,6 @@ function compileSeccompFor(spec: Spec): { bpf: Buffer; flags: number } {
   for (const w of compiled.warnings) debug(w);
   debugStep("seccomp compiled");
   return { bpf: compiled.bpf, flags: compiled.flags };
-}
-
-function writeIdMaps(pid: number, spec: Spec): void {
-  const lines = (maps: { containerID: number; hostID: number; size: number }[] = []) =>
-    maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join("");
-  try {
-    writeFileSync(`/proc/${pid}/uid_map`, lines(spec.linux?.uidMappings));
-  } catch (e) {
-    throw new RuntimeError(`linux.uidMappings: write /proc/${pid}/uid_map: ${(e as Error).message}`);
-  }
-  try {
-    writeFileSync(`/proc/${pid}/gid_map`, lines(spec.linux?.gidMappings));
-  } catch (e) {
-    throw new RuntimeError(`linux.gidMappings: write /proc/${pid}/gid_map: ${(e as Error).message}`);
-  }
 }
 
 /** Directories a v1 "cgroup" mount binds into the container: its own cgroup of each hierarchy. */

@@ -13,6 +13,7 @@ import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./cons
 import { refuseUnsupported } from "./unsupported.js";
 import { terminalChannel, type TerminalChannel } from "./terminal.js";
 import { namespacesToJoin } from "./namespaces.js";
+import { setgroupsDenied as isSetgroupsDenied } from "./idmap.js";
 
 export interface ExecOptions {
   root: string;
@@ -72,6 +73,9 @@ async function execInner(opts: ExecOptions): Promise<number> {
       extraFds.push(channel.initEnd);
       consoleFd = 3 + (opts.preserveFds ?? 0) + 2;
     }
+    const setgroupsDenied = isSetgroupsDenied(c.state.initPid);
+    if (setgroupsDenied && proc.user.additionalGids?.length)
+      throw new RuntimeError("process.user.additionalGids: supplementary groups cannot be set: the container's user namespace denies setgroups");
     const program = compileExec(proc, {
       nsFlags: namespacesToJoin(c.state.initPid),
       pidfd: 3 + (opts.preserveFds ?? 0) + 1,
@@ -79,6 +83,7 @@ async function execInner(opts: ExecOptions): Promise<number> {
       foregroundTerminal: terminal !== undefined && process.stdout.isTTY === true,
       preservedFds: opts.preserveFds ?? 0,
       seccomp: c.state.seccomp && { bpf: Buffer.from(c.state.seccomp.bpf, "base64"), flags: c.state.seccomp.flags },
+      setgroupsDenied,
     });
     if (!opts.detach) native.setSubreaper(true);
     const cgroup = c.cgroup();

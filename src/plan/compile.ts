@@ -28,6 +28,8 @@ export interface PlanOptions {
   consoleFd?: number;
   foregroundTerminal?: boolean;
   seccomp?: { bpf: Buffer; flags: number };
+  /** See ProcessOptions.setgroupsDenied. */
+  setgroupsDenied?: boolean;
 }
 
 /** A marker the init reports (OP_REPORT) where tsrun has work to do mid-program. */
@@ -146,6 +148,8 @@ export interface ProcessOptions {
   seccomp?: { bpf: Buffer; flags: number };
   /** hooks.startContainer: run by the init inside the container, before the process. */
   startHooks?: Hook[];
+  /** The user namespace denies setgroups (an unprivileged caller wrote the gid map): skip SETGROUPS. */
+  setgroupsDenied?: boolean;
 }
 
 /** The part every process shares, container init or exec: limits, cwd, user, caps, then execve. */
@@ -178,7 +182,7 @@ export function compileProcess(process: Process, base: string, opts: ProcessOpti
   // Inherited fds are marked close-on-exec before any filter loads: a profile need not allow close_range
   add({ op: "CLOSE_FDS", ints: [3 + (opts.preservedFds ?? 0)], origin: "runtime", what: "close inherited fds" });
   if (seccomp && !process.noNewPrivileges) add(seccomp);
-  compileUser(process, base, add);
+  compileUser(process, base, add, !!opts.setgroupsDenied);
 
   add({ op: "READY", origin: "runtime", what: "report ready" });
   if (opts.fifoPath) add({ op: "WAIT_FIFO", origin: "exec.fifo", what: "wait for start" });
@@ -207,14 +211,14 @@ export function nulJoin(list: readonly string[]): Buffer {
   return Buffer.concat(list.map((s) => Buffer.from(s + "\0")));
 }
 
-function compileUser(process: Process, base: string, add: (op: Op) => void): void {
+function compileUser(process: Process, base: string, add: (op: Op) => void, setgroupsDenied: boolean): void {
   const caps = process.capabilities;
   const user = process.user;
   add({ op: "CAPBSET", ints: [capMask(caps?.bounding)], origin: `${base}.capabilities.bounding`, what: "drop bounding capabilities" });
   add({ op: "KEEPCAPS", ints: [1], origin: `${base}.user`, what: "keep capabilities across the uid change" });
   const gids = Buffer.alloc(4 * (user.additionalGids?.length ?? 0));
   (user.additionalGids ?? []).forEach((g, i) => gids.writeUInt32LE(g, i * 4));
-  add({ op: "SETGROUPS", strs: [gids], origin: `${base}.user.additionalGids`, what: "set supplementary groups" });
+  if (!setgroupsDenied) add({ op: "SETGROUPS", strs: [gids], origin: `${base}.user.additionalGids`, what: "set supplementary groups" });
   add({ op: "SETRESGID", ints: [user.gid], origin: `${base}.user.gid`, what: `set gid ${user.gid}` });
   add({ op: "SETRESUID", ints: [user.uid], origin: `${base}.user.uid`, what: `set uid ${user.uid}` });
   add({ op: "KEEPCAPS", ints: [0], origin: `${base}.user`, what: "stop keeping capabilities" });
@@ -250,7 +254,7 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
   mounts.forEach((m, i) => {
     if (m.destination.replace(/\/+$/, "") === "/dev" && parseMountOptions(m.options).bind) devBound = true;
     if (m.type === "devpts" && m.destination.replace(/\/+$/, "") === "/dev/pts") devpts = true;
-    for (const op of compileMount(m, i, opts, host)) add(op);
+    for (const op of compileMount(sysfsAsBind(m, spec), i, opts, host)) add(op);
   });
 
   if (!devBound) {
@@ -365,6 +369,15 @@ function compileCgroupV1Mount(m: Mount, origin: string, flags: number, host: Hos
   if (flags & MS.RDONLY)
     ops.push({ op: "MOUNT", strs: ["", m.destination, "", ""], ints: [0, MountTarget.EXISTING, 0, MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC], origin, what: `remount ${m.destination} read-only` });
   return ops;
+}
+
+/**
+ * Only the owner of the network namespace may mount sysfs: a new user namespace without a new network
+ * namespace (rootless) gets the host's /sys bound instead, with the mount's options, as runc does.
+ */
+function sysfsAsBind(m: Mount, spec: Spec): Mount {
+  if (m.type !== "sysfs" || !createsNamespace(spec, "user") || createsNamespace(spec, "network")) return m;
+  return { ...m, type: "bind", source: "/sys", options: ["rbind", ...(m.options ?? [])] };
 }
 
 function resolveSource(source: string, bundle: string): string {

@@ -13,6 +13,7 @@ export interface ExecPlanOptions {
   foregroundTerminal?: boolean;
   preservedFds?: number;
   seccomp?: { bpf: Buffer; flags: number };
+  setgroupsDenied?: boolean;
 }
 
 /** The start of every program that enters a running container: its namespaces, then its pid
@@ -32,7 +33,7 @@ export function compileExec(process: Process, opts: ExecPlanOptions): Program {
     add({ op: "SETRESUID", ints: [0], origin: "linux.uidMappings", what: "become root in the user namespace" });
   }
   if (opts.consoleFd !== undefined) add({ op: "SETSID", origin: "process.terminal", what: "create a session" });
-  compileProcess(process, "process", { preservedFds: opts.preservedFds, consoleFd: opts.consoleFd, foregroundTerminal: opts.foregroundTerminal, seccomp: opts.seccomp }, add);
+  compileProcess(process, "process", { preservedFds: opts.preservedFds, consoleFd: opts.consoleFd, foregroundTerminal: opts.foregroundTerminal, seccomp: opts.seccomp, setgroupsDenied: opts.setgroupsDenied }, add);
   return { ops };
 }
 
