@@ -62,7 +62,7 @@ export abstract class BaseManager implements CgroupManager {
   /** Why a controller has no directory (rootless), for error messages. */
   protected droppedReason(key: string): string | undefined {
     const why = this.dropped[key];
-    return why === undefined ? undefined : `rootless: the container could not create or join its ${key || "cgroup2"} cgroup (${why})`;
+    return why === undefined ? undefined : `rootless: the container could not create or join its ${key ? `${key} ` : ""}cgroup (${why})`;
   }
 
   takeWarnings(): string[] {

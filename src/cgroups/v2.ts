@@ -131,6 +131,8 @@ export class V2Manager extends BaseManager {
 
   set(r: Resources): string[] {
     const warnings: string[] = [];
+    // rootless without a cgroup: device rules cannot apply (create warned); limits fail in w()
+    if (this.droppedReason("")) r = { ...r, devices: undefined };
 
     if (r.pids?.limit !== undefined && r.pids.limit !== null && r.pids.limit !== 0) {
       this.w("pids.max", r.pids.limit > 0 ? String(r.pids.limit) : "max", "pids limit");

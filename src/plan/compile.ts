@@ -254,7 +254,7 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
   mounts.forEach((m, i) => {
     if (m.destination.replace(/\/+$/, "") === "/dev" && parseMountOptions(m.options).bind) devBound = true;
     if (m.type === "devpts" && m.destination.replace(/\/+$/, "") === "/dev/pts") devpts = true;
-    for (const op of compileMount(sysfsAsBind(m, spec), i, opts, host)) add(op);
+    for (const op of compileMount(kernelMountFor(m, spec, host), i, opts, host)) add(op);
   });
 
   if (!devBound) {
@@ -372,12 +372,16 @@ function compileCgroupV1Mount(m: Mount, origin: string, flags: number, host: Hos
 }
 
 /**
- * Only the owner of the network namespace may mount sysfs: a new user namespace without a new network
- * namespace (rootless) gets the host's /sys bound instead, with the mount's options, as runc does.
+ * sysfs can be mounted only by the owner of the network namespace, cgroup2 only by the owner of the
+ * cgroup namespace: a new user namespace without its own (rootless) gets the host's directory bound
+ * instead, with the mount's options, as runc does. A "cgroup" mount on a cgroup2 host is cgroup2.
  */
-function sysfsAsBind(m: Mount, spec: Spec): Mount {
-  if (m.type !== "sysfs" || !createsNamespace(spec, "user") || createsNamespace(spec, "network")) return m;
-  return { ...m, type: "bind", source: "/sys", options: ["rbind", ...(m.options ?? [])] };
+function kernelMountFor(m: Mount, spec: Spec, host: HostFacts): Mount {
+  const userOnly = (ns: string) => createsNamespace(spec, "user") && !createsNamespace(spec, ns);
+  const bind = (source: string): Mount => ({ ...m, type: "bind", source, options: ["rbind", ...(m.options ?? [])] });
+  if (m.type === "sysfs" && userOnly("network")) return bind("/sys");
+  if (m.type === "cgroup" && host.cgroupV2) return userOnly("cgroup") ? bind("/sys/fs/cgroup") : { ...m, type: "cgroup2", source: "cgroup2" };
+  return m;
 }
 
 function resolveSource(source: string, bundle: string): string {

@@ -276,6 +276,39 @@ function suite(): void {
     t.same(leftovers("rl-deleg"), { state: [], cgroups: [], processes: [] });
   });
 
+  const noUnshare = !existsSync("/usr/bin/unshare") && "unshare(1) is not installed";
+  t.test("on a cgroup2 host (a private mount namespace with cgroup2 at /sys/fs/cgroup)", { skip: noUnshare }, async (t) => {
+    // unshare needs root: enter the mount namespace first, then become the user
+    const inV2 = (args: string[]): Result => {
+      const out = join(work, `v2.${++outputs}`);
+      const fds = [openSync(`${out}.stdout`, "w"), openSync(`${out}.stderr`, "w")];
+      try {
+        const script = 'mount -t cgroup2 none /sys/fs/cgroup && exec /usr/bin/setpriv --reuid "$1" --regid "$2" --init-groups -- "${@:3}"';
+        const r = spawnSync("/usr/bin/unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", script, "v2", String(uid), String(gid), TSRUN, ...args], {
+          env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin", USER: name, XDG_RUNTIME_DIR: xdg }, cwd: work, stdio: ["ignore", fds[0], fds[1]], timeout: 30_000,
+        });
+        return { code: r.status ?? 128, stdout: readFileSync(`${out}.stdout`, "utf8"), stderr: message(readFileSync(`${out}.stderr`, "utf8")) };
+      } finally {
+        for (const fd of fds) closeSync(fd);
+      }
+    };
+    const b = bundle((c) => (c.process.args = ["sh", "-c", "id -u; grep ' /sys/fs/cgroup ' /proc/self/mounts | tail -1"]));
+    const r = inV2(["run", "--bundle", b, "rl-v2"]);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, /^0\n\S+ \/sys\/fs\/cgroup cgroup2 ro,/, "uid 0; the host's cgroup2 bound read-only (no cgroup namespace to mount one)");
+    t.match(r.stderr, /rootless: cannot create or join the container's cgroup .*without a cgroup of its own/);
+    t.notMatch(r.stderr, /device rules are not enforced on cgroup v2/, "no device rule warning without a cgroup");
+    const limited = bundle((c) => {
+      c.linux.resources = { pids: { limit: 10 } };
+      c.process.args = ["true"];
+    });
+    const refused = inV2(["run", "--bundle", limited, "rl-v2-limit"]);
+    t.not(refused.code, 0);
+    t.match(refused.stderr, /cannot set pids limit: rootless: the container could not create or join its cgroup/);
+    t.same(leftovers("rl-v2"), { state: [], cgroups: [], processes: [] });
+    t.same(leftovers("rl-v2-limit"), { state: [], cgroups: [], processes: [] });
+  });
+
   t.test("what cannot work rootless fails clearly and leaves nothing behind", async (t) => {
     const limited = bundle((c) => {
       c.linux.resources = { memory: { limit: 64 << 20 } };

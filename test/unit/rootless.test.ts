@@ -98,6 +98,14 @@ t.test("plan under a user namespace", async (t) => {
   t.equal(sysOp(netns)!.strs![2], "sysfs", "with its own network namespace sysfs is mounted");
   t.equal(sysOp(withSysfs(defaultSpec({ rootless: false })))!.strs![2], "sysfs", "no user namespace: mounted");
 
+  const v2: HostFacts = { statKind: () => "dir", cgroupV2: true };
+  const cgroupOp = (s: Spec) => compile(s, opts, v2).ops.find((o) => o.op === "MOUNT" && o.strs?.[1] === "/sys/fs/cgroup")!;
+  t.same(cgroupOp(spec({})).strs!.slice(0, 2), ["/sys/fs/cgroup", "/sys/fs/cgroup"], "cgroup2 host, user namespace without a cgroup namespace: bound");
+  const cgns = spec({});
+  cgns.linux!.namespaces!.push({ type: "cgroup" });
+  t.equal(cgroupOp(cgns).strs![2], "cgroup2", "with its own cgroup namespace: cgroup2 is mounted");
+  t.equal(cgroupOp(defaultSpec({ rootless: false })).strs![2], "cgroup2", "a cgroup mount on a cgroup2 host is cgroup2");
+
   const s = spec({});
   t.ok(compile(s, opts, facts).ops.some((o) => o.op === "SETGROUPS"));
   t.notOk(compile(s, { ...opts, setgroupsDenied: true }, facts).ops.some((o) => o.op === "SETGROUPS"), "no setgroups where it is denied");
