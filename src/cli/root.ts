@@ -28,14 +28,18 @@ export function currentHost(): RootHost {
   };
 }
 
+let inUserNs: boolean | undefined;
+
 /** Not in the initial user namespace: uid_map is something else than the identity of all ids. */
 export function inUserNamespace(): boolean {
+  if (inUserNs !== undefined) return inUserNs;
   try {
     const fields = readFileSync("/proc/self/uid_map", "utf8").trim().split(/\s+/);
-    return !(fields.length === 3 && fields[0] === "0" && fields[1] === "0" && fields[2] === "4294967295");
+    inUserNs = !(fields.length === 3 && fields[0] === "0" && fields[1] === "0" && fields[2] === "4294967295");
   } catch {
-    return false;
+    inUserNs = false;
   }
+  return inUserNs;
 }
 
 export interface DefaultRoot {

@@ -319,6 +319,12 @@ function suite(): void {
     t.match(r.stderr, /cannot set memory limits: rootless: the container could not create or join its memory cgroup/);
     t.same(leftovers("rl-limit"), { state: [], cgroups: [], processes: [] });
 
+    const strict = bundle((c) => (c.process.args = ["true"]));
+    const notRootless = tsrun(["--rootless", "false", "run", "--bundle", strict, "rl-strict"]);
+    t.not(notRootless.code, 0, "--rootless false: cgroup permission errors are errors");
+    t.match(notRootless.stderr, /failed to create cgroup directory .*permission denied/);
+    t.same(leftovers("rl-strict"), { state: [], cgroups: [], processes: [] });
+
     const rootful = join(work, "rootful");
     mkdirSync(rootful);
     makeRootfs(join(rootful, "rootfs"), { busybox: true });
