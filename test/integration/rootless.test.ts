@@ -89,7 +89,8 @@ function suite(): void {
     const out = join(work, `out.${++outputs}`);
     const fds = [openSync(`${out}.stdout`, "w"), openSync(`${out}.stderr`, "w")];
     try {
-      const r = spawnSync("/usr/bin/setpriv", ["--reuid", String(uid), "--regid", String(gid), "--init-groups", "--", ...args], {
+      // the shell execs as the user: setpriv's own execve may still pass permission checks as root
+      const r = spawnSync("/usr/bin/setpriv", ["--reuid", String(uid), "--regid", String(gid), "--init-groups", "--", "/bin/sh", "-c", 'exec "$@"', "sh", ...args], {
         env, cwd: opts.cwd ?? work, stdio: ["ignore", fds[0], fds[1]], timeout: 30_000,
       });
       return { code: r.status ?? 128, stdout: readFileSync(`${out}.stdout`, "utf8"), stderr: message(readFileSync(`${out}.stderr`, "utf8")) };
@@ -108,7 +109,12 @@ function suite(): void {
   }
   const canRun = asUser([TSRUN, "--version"]);
   if (canRun.code !== 0) {
-    t.plan(0, `the test user cannot run ${TSRUN} (a parent directory is not searchable?): ${canRun.stderr}`);
+    t.plan(0, `the test user cannot run ${TSRUN} (it and its parent directories must be readable and searchable by others): ${canRun.stderr}`);
+    return;
+  }
+  const userns = existsSync("/usr/bin/unshare") ? asUser(["/usr/bin/unshare", "--user", "true"]) : { code: 0, stderr: "" };
+  if (userns.code !== 0) {
+    t.plan(0, `unprivileged users may not create user namespaces on this host: ${userns.stderr.trim()}`);
     return;
   }
 
@@ -283,7 +289,7 @@ function suite(): void {
       const out = join(work, `v2.${++outputs}`);
       const fds = [openSync(`${out}.stdout`, "w"), openSync(`${out}.stderr`, "w")];
       try {
-        const script = 'mount -t cgroup2 none /sys/fs/cgroup && exec /usr/bin/setpriv --reuid "$1" --regid "$2" --init-groups -- "${@:3}"';
+        const script = 'mount -t cgroup2 none /sys/fs/cgroup && exec /usr/bin/setpriv --reuid "$1" --regid "$2" --init-groups -- /bin/sh -c \'exec "$@"\' sh "${@:3}"';
         const r = spawnSync("/usr/bin/unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", script, "v2", String(uid), String(gid), TSRUN, ...args], {
           env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin", USER: name, XDG_RUNTIME_DIR: xdg }, cwd: work, stdio: ["ignore", fds[0], fds[1]], timeout: 30_000,
         });
