@@ -1,4 +1,5 @@
 // Behaviour shared by the v1 and v2 drivers: process listing, signalling, removal.
+import { rmdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Resources } from "../spec/types.js";
 import type { CgroupManager, FreezerState, SavedCgroup } from "./types.js";
@@ -17,15 +18,61 @@ import {
 
 const SIGKILL = 9;
 
+function rmdirQuiet(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty or not ours: not something to remove
+  }
+}
+
 export abstract class BaseManager implements CgroupManager {
   protected paths: Record<string, string>;
   readonly rootless: boolean;
   abstract readonly mode: "v1" | "v2" | "hybrid";
   protected abstract readonly driver: "v1" | "v2";
 
+  /** rootless: hierarchies left out because we may not create or join our directory there (key -> why) */
+  protected readonly dropped: Record<string, string> = {};
+  private droppedNotes: { dir: string; keys: string[]; why: string }[] = [];
+  /** directories create() made (not there before) */
+  protected readonly made = new Set<string>();
+
   constructor(paths: Record<string, string>, rootless = false) {
     this.paths = { ...paths };
     this.rootless = rootless;
+  }
+
+  /**
+   * rootless: a permission error on one of our directories means running without that cgroup, as
+   * runc does; the directory is forgotten (and reported by takeWarnings). Returns false otherwise.
+   */
+  protected dropUnwritable(dir: string, e: unknown): boolean {
+    if (!(this.rootless && isPermission(e))) return false;
+    const keys = Object.keys(this.paths).filter((k) => this.paths[k] === dir);
+    const why = (e as Error)?.message ?? String(e);
+    for (const k of keys) {
+      delete this.paths[k];
+      this.dropped[k] = why;
+    }
+    this.droppedNotes.push({ dir, keys, why });
+    return true;
+  }
+
+  /** Why a controller has no directory (rootless), for error messages. */
+  protected droppedReason(key: string): string | undefined {
+    const why = this.dropped[key];
+    return why === undefined ? undefined : `rootless: the container could not create or join its ${key ? `${key} ` : ""}cgroup (${why})`;
+  }
+
+  takeWarnings(): string[] {
+    if (!this.droppedNotes.length) return [];
+    const keys = this.droppedNotes.flatMap((n) => n.keys).map((k) => k || "cgroup2").sort();
+    const first = this.droppedNotes[0]!;
+    this.droppedNotes = [];
+    const none = this.dirs().length === 0;
+    const what = none ? "a cgroup of its own" : `its ${keys.join(", ")} cgroup${keys.length > 1 ? "s" : ""}`;
+    return [`rootless: cannot create or join the container's cgroup (${first.why}): it runs without ${what}, so no resource limits or device rules apply there`];
   }
 
   get saved(): SavedCgroup {
@@ -83,8 +130,9 @@ export abstract class BaseManager implements CgroupManager {
       try {
         this.writeProc(dir, pid);
       } catch (e) {
-        if (this.rootless && isPermission(e)) {
-          for (const [k, d] of Object.entries(this.paths)) if (d === dir) delete this.paths[k];
+        if (this.dropUnwritable(dir, e)) {
+          // created but not joinable: leave nothing behind
+          if (this.made.has(dir)) rmdirQuiet(dir);
           continue;
         }
         throw e;

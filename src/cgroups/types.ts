@@ -55,4 +55,6 @@ export interface CgroupManager {
   oomKillCount(): number | undefined;
   /** Directory of one controller ("" = cgroup2); undefined when the host has no such hierarchy. */
   path(controller: string): string | undefined;
+  /** rootless: what create() and apply() had to leave out, as warnings (once). */
+  takeWarnings(): string[];
 }

@@ -39,13 +39,12 @@ export class V1Manager extends BaseManager {
   create(): void {
     for (const dir of this.dirs()) {
       try {
+        const existed = dirExists(dir);
         if (dir === this.paths.cpuset) ensureCpusetDir(dir);
         else mkdirAll(dir);
+        if (!existed) this.made.add(dir);
       } catch (e) {
-        if (this.rootless && isPermission(e)) {
-          for (const [k, d] of Object.entries(this.paths)) if (d === dir) delete this.paths[k];
-          continue;
-        }
+        if (this.dropUnwritable(dir, e)) continue;
         throw e;
       }
     }
@@ -102,7 +101,7 @@ export class V1Manager extends BaseManager {
     const warnings: string[] = [];
     const need = (ctrl: string, what: string): string => {
       const dir = this.paths[ctrl];
-      if (!dir) throw new CgroupError(`cannot set ${what}: the ${ctrl} cgroup controller is not mounted on this host`);
+      if (!dir) throw new CgroupError(`cannot set ${what}: ${this.droppedReason(ctrl) ?? `the ${ctrl} cgroup controller is not mounted on this host`}`);
       return dir;
     };
 

@@ -25,10 +25,14 @@ export class V2Manager extends BaseManager {
 
   constructor(dir: string, opts: { rootless?: boolean } = {}) {
     super({ "": dir }, opts.rootless ?? false);
+    this.wanted = dir;
   }
 
+  private readonly wanted: string;
+
+  /** Our directory (still the one we wanted when rootless could not create it: reads find nothing). */
   get dir(): string {
-    return this.paths[""]!;
+    return this.paths[""] ?? this.wanted;
   }
 
   protected primaryDir(): string | undefined {
@@ -52,8 +56,10 @@ export class V2Manager extends BaseManager {
         enableSubtreeControllers(dirname(m));
         mkdirAll(m);
       }
+      if (missing.length) this.made.add(dir);
     } catch (e) {
-      if (!(this.rootless && isPermission(e))) throw e;
+      if (this.dropUnwritable(dir, e)) return;
+      throw e;
     }
     this.checkEmpty();
   }
@@ -107,6 +113,8 @@ export class V2Manager extends BaseManager {
 
   /** Write one file; a missing file becomes "controller X not available here". */
   private w(file: string, value: string, what: string): void {
+    const dropped = this.droppedReason("");
+    if (dropped) throw new CgroupError(`cannot set ${what}: ${dropped}`);
     try {
       writeCgroupFile(this.dir, file, value);
     } catch (e) {
@@ -126,6 +134,8 @@ export class V2Manager extends BaseManager {
 
   set(r: Resources): string[] {
     const warnings: string[] = [];
+    // rootless without a cgroup: device rules cannot apply (create warned); limits fail in w()
+    if (this.droppedReason("")) r = { ...r, devices: undefined };
 
     if (r.pids?.limit !== undefined && r.pids.limit !== null && r.pids.limit !== 0) {
       this.w("pids.max", r.pids.limit > 0 ? String(r.pids.limit) : "max", "pids limit");

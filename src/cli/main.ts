@@ -9,12 +9,7 @@ import { RuntimeError } from "../lifecycle/errors.js";
 import { SpecError } from "../spec/problems.js";
 import { VERSION_TEXT } from "./version.js";
 import { splitTrailing } from "./trailing.js";
-
-export function defaultRoot(): string {
-  const xdg = process.env.XDG_RUNTIME_DIR;
-  if (xdg && process.geteuid?.() !== 0) return `${xdg}/tsrun`;
-  return "/run/tsrun";
-}
+import { defaultRoot } from "./root.js";
 
 export async function main(args: string[]): Promise<number> {
   if (args.length === 0) args = ["--help"];
@@ -27,10 +22,10 @@ export async function main(args: string[]): Promise<number> {
     }
   }
   let exitCode = 0;
-  args = splitTrailing(joinStdinValues(args));
+  args = splitTrailing(joinStdinValues(specFlags(args)));
   try {
     // runc's hot commands skip yargs (about 27 ms of start-up); help and everything else use it
-    const fast = parseFast(args, defaultRoot());
+    const fast = parseFast(args, defaultRoot().root);
     if (fast) {
       const command = commands.find((c) => c.command === fast.command)!;
       await command.handler(fast.argv as never);
@@ -40,7 +35,7 @@ export async function main(args: string[]): Promise<number> {
     if (name !== undefined && !commands.some((c) => c.command === name))
       throw new UsageError(`tsrun: ${JSON.stringify(name)} is not a tsrun command (see --help)`);
     const { buildParser } = await import("./parser.js");
-    await buildParser(args, defaultRoot())
+    await buildParser(args, defaultRoot().root)
       .fail((msg, err) => {
         if (err) throw err;
         throw new UsageError(msg);
@@ -58,13 +53,28 @@ export async function main(args: string[]): Promise<number> {
 
 /** The first positional argument (the command), skipping global flags and their values. */
 function firstCommand(args: string[]): string | undefined {
+  const i = commandIndex(args);
+  return i < 0 ? undefined : args[i];
+}
+
+function commandIndex(args: string[]): number {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (!a.startsWith("-")) return a;
+    if (!a.startsWith("-")) return i;
     const name = a.replace(/^--?/, "");
     if (takesValue(GLOBAL_FLAGS, name)) i++;
   }
-  return undefined;
+  return -1;
+}
+
+/**
+ * `spec --rootless` is a boolean of its own, unrelated to the global `--rootless true|false|auto`;
+ * yargs would merge the two, so after the command it is renamed.
+ */
+export function specFlags(args: string[]): string[] {
+  const at = commandIndex(args);
+  if (at < 0 || args[at] !== "spec") return args;
+  return args.map((a, i) => (i > at ? a.replace(/^--?rootless(?==|$)/, "--spec-rootless") : a));
 }
 
 /** `--resources -` (stdin) must stay a flag value; yargs would take a lone "-" as a positional. */

@@ -9,7 +9,7 @@ import { warn } from "./log.js";
 
 function cgroupOf(c: Container) {
   const cg = c.cgroup();
-  if (!cg) throw new RuntimeError("container has no cgroup");
+  if (!cg) throw new RuntimeError(c.state.rootless ? "container has no cgroup: it is rootless and could not create or join one" : "container has no cgroup");
   return cg;
 }
 

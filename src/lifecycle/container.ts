@@ -26,7 +26,8 @@ export function loadContainer(root: string, id: string): Container {
   if (!state) throw new RuntimeError("container does not exist");
   let manager: CgroupManager | undefined;
   const cgroup = () => {
-    if (!manager && state.cgroup) manager = loadCgroupManager(state.cgroup);
+    // a rootless container may have no cgroup at all
+    if (!manager && state.cgroup && Object.keys(state.cgroup.paths).length) manager = loadCgroupManager(state.cgroup);
     return manager;
   };
   return {

@@ -1,6 +1,6 @@
 // create: validate the bundle, compile the init program, start tsrun-init and drive it to ready.
 // Any failure undoes everything made so far (cgroup, state directory, the half-started init).
-import { readlinkSync, statSync, writeFileSync } from "node:fs";
+import { readlinkSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { cgroupManagerFor, containerDeviceRules, detectCgroupMode, hugePageSizes, validateResources } from "../cgroups/index.js";
 import { formatProblem, SpecError } from "../spec/problems.js";
@@ -24,6 +24,7 @@ import { RuntimeError } from "./errors.js";
 import { debug, debugStep, warn } from "./log.js";
 import { compileSeccomp } from "../plan/seccomp.js";
 import { seccompAgentOf, sendToSeccompAgent, type SeccompAgent } from "./seccomp-agent.js";
+import { prepareIdMaps, writeIdMaps } from "./idmap.js";
 
 export interface CreateOptions {
   root: string;
@@ -77,6 +78,8 @@ export function createContainer(opts: CreateOptions): Created {
   const rootfs = isAbsolute(spec.root.path) ? spec.root.path : resolve(bundle, spec.root.path);
   if (statKind(rootfs) !== "dir") throw new RuntimeError(`config.json: /root/path: rootfs ${rootfs} does not exist or is not a directory`);
 
+  const idMaps = prepareIdMaps(spec);
+
   const listenFds = inheritedListenFds();
   const preservedFds = listenFds + (opts.preserveFds ?? 0);
   checkPreservedFds(preservedFds);
@@ -99,6 +102,7 @@ export function createContainer(opts: CreateOptions): Created {
     });
     cgroup.create();
     undo.push(() => cgroup.destroy());
+    for (const w of cgroup.takeWarnings()) warn(w);
     // If tsrun dies before the end (a signal, a crash), delete can still find and remove the cgroup.
     const partial: StoredState = {
       ociVersion: spec.ociVersion, id: opts.id, initPid: 0, initStartTime: "", bundle, rootfs,
@@ -146,6 +150,7 @@ export function createContainer(opts: CreateOptions): Created {
       foregroundTerminal: terminal !== undefined && process.stdout.isTTY === true,
       seccomp,
       lsm,
+      setgroupsDenied: idMaps?.denySetgroups,
     }, host);
     for (const w of program.warnings ?? []) warn(w);
     debugStep("program compiled");
@@ -153,8 +158,9 @@ export function createContainer(opts: CreateOptions): Created {
     if (opts.subreaper) native.setSubreaper(true);
     const hookState = (status: string, pid?: number) => hookStateOf(partial, status, pid);
     const pid = driveInit(program, { preservedFds, extraFds }, undo, (initPid) => {
-      if (createsNamespace(spec, "user")) writeIdMaps(initPid, spec);
+      if (idMaps) writeIdMaps(initPid, spec, idMaps);
       cgroup.apply(initPid);
+      for (const w of cgroup.takeWarnings()) warn(w);
       if (!createsNamespace(spec, "mount")) applyDeviceRules();
       // what startContainer hooks read: the pid as the container sees it
       return spec.hooks?.startContainer?.length ? JSON.stringify(hookState("created", namespacePid(initPid))) : "";
@@ -176,6 +182,7 @@ export function createContainer(opts: CreateOptions): Created {
       initPid: pid,
       initStartTime: stat?.startTime ?? "",
       created: nowRfc3339Nano(),
+      cgroup: cgroup.saved, // rootless: without what apply() could not join
       namespaces: (spec.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: n.path })),
       process: spec.process,
       hooks: spec.hooks,
@@ -232,21 +239,6 @@ function compileSeccompFor(spec: Spec): SeccompProgram {
   for (const w of compiled.warnings) debug(w);
   debugStep("seccomp compiled");
   return { bpf: compiled.bpf, flags: compiled.flags, listener: compiled.needsNotify };
-}
-
-function writeIdMaps(pid: number, spec: Spec): void {
-  const lines = (maps: { containerID: number; hostID: number; size: number }[] = []) =>
-    maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join("");
-  try {
-    writeFileSync(`/proc/${pid}/uid_map`, lines(spec.linux?.uidMappings));
-  } catch (e) {
-    throw new RuntimeError(`linux.uidMappings: write /proc/${pid}/uid_map: ${(e as Error).message}`);
-  }
-  try {
-    writeFileSync(`/proc/${pid}/gid_map`, lines(spec.linux?.gidMappings));
-  } catch (e) {
-    throw new RuntimeError(`linux.gidMappings: write /proc/${pid}/gid_map: ${(e as Error).message}`);
-  }
 }
 
 /** Directories a v1 "cgroup" mount binds into the container: its own cgroup of each hierarchy. */

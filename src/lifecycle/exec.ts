@@ -16,6 +16,7 @@ import { refuseUnsupported } from "./unsupported.js";
 import { lsmFor } from "./lsm.js";
 import { terminalChannel, type TerminalChannel } from "./terminal.js";
 import { namespacesToJoin } from "./namespaces.js";
+import { setgroupsDenied as isSetgroupsDenied } from "./idmap.js";
 
 export interface ExecOptions {
   root: string;
@@ -77,6 +78,9 @@ async function execInner(opts: ExecOptions): Promise<number> {
       consoleFd = 3 + (opts.preserveFds ?? 0) + 2;
     }
     const seccomp = c.state.seccomp;
+    const setgroupsDenied = isSetgroupsDenied(c.state.initPid);
+    if (setgroupsDenied && proc.user.additionalGids?.length)
+      throw new RuntimeError("process.user.additionalGids: supplementary groups cannot be set: the container's user namespace denies setgroups");
     const program = compileExec(proc, {
       nsFlags: namespacesToJoin(c.state.initPid),
       pidfd: 3 + (opts.preserveFds ?? 0) + 1,
@@ -85,6 +89,7 @@ async function execInner(opts: ExecOptions): Promise<number> {
       preservedFds: opts.preserveFds ?? 0,
       lsm,
       seccomp: seccomp && { bpf: Buffer.from(seccomp.bpf, "base64"), flags: seccomp.flags, listener: !!seccomp.agent },
+      setgroupsDenied,
     });
     if (!opts.detach) native.setSubreaper(true);
     const cgroup = c.cgroup();

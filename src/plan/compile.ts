@@ -30,6 +30,8 @@ export interface PlanOptions {
   foregroundTerminal?: boolean;
   seccomp?: SeccompProgram;
   lsm?: LsmFacts;
+  /** See ProcessOptions.setgroupsDenied. */
+  setgroupsDenied?: boolean;
 }
 
 /** The LSMs a process's labels go to (only set when the host runs them). */
@@ -165,6 +167,8 @@ export interface ProcessOptions {
   finalAffinity?: Buffer;
   /** hooks.startContainer: run by the init inside the container, before the process. */
   startHooks?: Hook[];
+  /** The user namespace denies setgroups (an unprivileged caller wrote the gid map): skip SETGROUPS. */
+  setgroupsDenied?: boolean;
 }
 
 /** The part every process shares, container init or exec: limits, cwd, user, caps, then execve. */
@@ -213,7 +217,7 @@ export function compileProcess(process: Process, base: string, opts: ProcessOpti
   // Inherited fds are marked close-on-exec before any filter loads: a profile need not allow close_range
   add({ op: "CLOSE_FDS", ints: [3 + (opts.preservedFds ?? 0)], origin: "runtime", what: "close inherited fds" });
   if (seccomp && seccompEarly) add(seccomp);
-  compileUser(process, base, add);
+  compileUser(process, base, add, !!opts.setgroupsDenied);
   if (seccomp && seccompBeforeReady) add(seccomp);
 
   add({ op: "READY", origin: "runtime", what: "report ready" });
@@ -253,14 +257,14 @@ export function nulJoin(list: readonly string[]): Buffer {
   return Buffer.concat(list.map((s) => Buffer.from(s + "\0")));
 }
 
-function compileUser(process: Process, base: string, add: (op: Op) => void): void {
+function compileUser(process: Process, base: string, add: (op: Op) => void, setgroupsDenied: boolean): void {
   const caps = process.capabilities;
   const user = process.user;
   add({ op: "CAPBSET", ints: [capMask(caps?.bounding)], origin: `${base}.capabilities.bounding`, what: "drop bounding capabilities" });
   add({ op: "KEEPCAPS", ints: [1], origin: `${base}.user`, what: "keep capabilities across the uid change" });
   const gids = Buffer.alloc(4 * (user.additionalGids?.length ?? 0));
   (user.additionalGids ?? []).forEach((g, i) => gids.writeUInt32LE(g, i * 4));
-  add({ op: "SETGROUPS", strs: [gids], origin: `${base}.user.additionalGids`, what: "set supplementary groups" });
+  if (!setgroupsDenied) add({ op: "SETGROUPS", strs: [gids], origin: `${base}.user.additionalGids`, what: "set supplementary groups" });
   add({ op: "SETRESGID", ints: [user.gid], origin: `${base}.user.gid`, what: `set gid ${user.gid}` });
   add({ op: "SETRESUID", ints: [user.uid], origin: `${base}.user.uid`, what: `set uid ${user.uid}` });
   add({ op: "KEEPCAPS", ints: [0], origin: `${base}.user`, what: "stop keeping capabilities" });
@@ -296,7 +300,7 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
   mounts.forEach((m, i) => {
     if (m.destination.replace(/\/+$/, "") === "/dev" && parseMountOptions(m.options).bind) devBound = true;
     if (m.type === "devpts" && m.destination.replace(/\/+$/, "") === "/dev/pts") devpts = true;
-    for (const op of compileMount(m, i, opts, host)) add(op);
+    for (const op of compileMount(kernelMountFor(m, spec, host), i, opts, host)) add(op);
   });
 
   if (!devBound) {
@@ -411,6 +415,19 @@ function compileCgroupV1Mount(m: Mount, origin: string, flags: number, host: Hos
   if (flags & MS.RDONLY)
     ops.push({ op: "MOUNT", strs: ["", m.destination, "", ""], ints: [0, MountTarget.EXISTING, 0, MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC], origin, what: `remount ${m.destination} read-only` });
   return ops;
+}
+
+/**
+ * sysfs can be mounted only by the owner of the network namespace, cgroup2 only by the owner of the
+ * cgroup namespace: a new user namespace without its own (rootless) gets the host's directory bound
+ * instead, with the mount's options, as runc does. A "cgroup" mount on a cgroup2 host is cgroup2.
+ */
+function kernelMountFor(m: Mount, spec: Spec, host: HostFacts): Mount {
+  const userOnly = (ns: string) => createsNamespace(spec, "user") && !createsNamespace(spec, ns);
+  const bind = (source: string): Mount => ({ ...m, type: "bind", source, options: ["rbind", ...(m.options ?? [])] });
+  if (m.type === "sysfs" && userOnly("network")) return bind("/sys");
+  if (m.type === "cgroup" && host.cgroupV2) return userOnly("cgroup") ? bind("/sys/fs/cgroup") : { ...m, type: "cgroup2", source: "cgroup2" };
+  return m;
 }
 
 function resolveSource(source: string, bundle: string): string {

@@ -15,6 +15,7 @@ export interface ExecPlanOptions {
   preservedFds?: number;
   seccomp?: SeccompProgram;
   lsm?: LsmFacts;
+  setgroupsDenied?: boolean;
 }
 
 /** The start of every program that enters a running container: its namespaces, then its pid
@@ -43,6 +44,7 @@ export function compileExec(process: Process, opts: ExecPlanOptions): Program {
     foregroundTerminal: opts.foregroundTerminal,
     seccomp: opts.seccomp,
     lsm: opts.lsm,
+    setgroupsDenied: opts.setgroupsDenied,
     finalAffinity: final ? cpuMask(final) : undefined,
   }, add);
   return { ops };

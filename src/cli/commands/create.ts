@@ -1,6 +1,6 @@
 import type { CommandModule } from "yargs";
 import { bool, exactArgs, str, type Args } from "../args.js";
-import { setupGlobals } from "../globals.js";
+import { rootlessOf, setupGlobals } from "../globals.js";
 
 export const createOptions = {
   bundle: { alias: "b", type: "string", default: ".", describe: "path to the root of the bundle directory" },
@@ -24,7 +24,7 @@ export function createArgs(argv: Args) {
     noNewKeyring: bool(argv["no-new-keyring"]),
     preserveFds: Number(str(argv["preserve-fds"]) ?? 0),
     systemdCgroup: argv["systemd-cgroup"],
-    rootless: argv.rootless === "true",
+    rootless: rootlessOf(argv),
   };
 }
 

@@ -14,13 +14,18 @@ const bundleOption = { bundle: { alias: "b", type: "string", default: ".", descr
 export const specCommand: CommandModule<object, Args> = {
   command: "spec",
   describe: "create a new specification file (config.json), the same runc writes",
-  builder: (y) => y.options({ ...bundleOption, rootless: { type: "boolean", describe: "generate a configuration for a rootless container" } }) as never,
+  // the command line says --rootless; main.ts renames it (the global --rootless is another flag)
+  builder: (y) =>
+    y
+      .usage("tsrun spec [--bundle|-b dir] [--rootless]")
+      .epilog("--rootless (after spec): generate a configuration for a rootless container")
+      .options({ ...bundleOption, "spec-rootless": { type: "boolean", hidden: true } }) as never,
   handler: async (argv) => {
-    setupGlobals(argv);
+    setupGlobals(argv, { needsRoot: false });
     exactArgs(argv, "spec", 0);
     const { SpecExistsError, writeDefaultSpec } = await import("../../spec/default.js");
     try {
-      writeDefaultSpec(str(argv.bundle) ?? ".", bool(argv.rootless));
+      writeDefaultSpec(str(argv.bundle) ?? ".", bool(argv["spec-rootless"]));
     } catch (e) {
       if (e instanceof SpecExistsError) throw new RuntimeError(e.message);
       throw new RuntimeError((e as Error).message);
@@ -33,7 +38,7 @@ export const checkCommand: CommandModule<object, Args> = {
   describe: "validate a bundle and check this host can run it, without running it",
   builder: (y) => y.options({ ...bundleOption, format: { alias: "f", type: "string", default: "text", describe: "text or json" } }) as never,
   handler: async (argv) => {
-    setupGlobals(argv);
+    setupGlobals(argv, { needsRoot: false });
     exactArgs(argv, "check", 0);
     const { runCheck } = await import("../../spec/check.js");
     const format = str(argv.format) ?? "text";
@@ -48,7 +53,7 @@ export const featuresCommand: CommandModule<object, Args> = {
   command: "features",
   describe: "show the enabled features (runtime-spec features.md)",
   handler: (argv) => {
-    setupGlobals(argv);
+    setupGlobals(argv, { needsRoot: false });
     exactArgs(argv, "features", 0);
     process.stdout.write(JSON.stringify(features(), null, 4) + "\n");
   },
