@@ -1,5 +1,5 @@
 import t from "tap";
-import { features } from "../../src/cli/commands/info.js";
+import { features } from "../../src/cli/features.js";
 import { parseMountOptions } from "../../src/plan/mount-options.js";
 
 t.test("features says what tsrun does, no more", async (t) => {
