@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -460,6 +461,26 @@ Napi::Value SendFd(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// mount(source, target, flags) -> undefined: a bind or propagation change in tsrun's own namespace
+Napi::Value Mount(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string source = info[0].As<Napi::String>();
+  std::string target = info[1].As<Napi::String>();
+  unsigned long flags = (unsigned long)info[2].As<Napi::Number>().Int64Value();
+  if (mount(source.empty() ? nullptr : source.c_str(), target.c_str(), nullptr, flags, nullptr) < 0)
+    return ThrowErrno(env, errno, "mount " + target);
+  return env.Undefined();
+}
+
+// umount2(target, flags) -> undefined
+Napi::Value Umount2(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string target = info[0].As<Napi::String>();
+  int flags = info[1].As<Napi::Number>().Int32Value();
+  if (umount2(target.c_str(), flags) < 0) return ThrowErrno(env, errno, "umount " + target);
+  return env.Undefined();
+}
+
 // pipe() -> [readFd, writeFd], both close-on-exec
 Napi::Value Pipe(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -514,6 +535,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unixConnect", Napi::Function::New(env, UnixConnect));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));
   exports.Set("sendFd", Napi::Function::New(env, SendFd));
+  exports.Set("mount", Napi::Function::New(env, Mount));
+  exports.Set("umount2", Napi::Function::New(env, Umount2));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));

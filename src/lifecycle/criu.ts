@@ -1,10 +1,11 @@
 // Running criu and the host-side chores around it (the image directories, criu's log, the
 // rootfs mount a restore needs). The command lines come from src/plan/criu.ts.
 import { spawnSync, type StdioOptions } from "node:child_process";
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { MS } from "../plan/constants.js";
 import { criuErrorLines } from "../plan/criu.js";
+import { native } from "../syscalls/index.js";
 import { RuntimeError } from "./errors.js";
 import { debug } from "./log.js";
 
@@ -91,14 +92,14 @@ export function listDir(path: string): Set<string> {
 export function bindRootfs(rootfs: string, target: string): () => void {
   mkdirSync(target, { mode: 0o700 });
   try {
-    execFileSync("mount", ["--rbind", rootfs, target], { stdio: ["ignore", "ignore", "pipe"] });
+    native.mount(rootfs, target, MS.BIND | MS.REC);
   } catch (e) {
     rmdirSync(target);
-    throw new RuntimeError(`cannot bind the rootfs ${rootfs} for criu: ${stderrOf(e)}`);
+    throw new RuntimeError(`cannot bind the rootfs ${rootfs} for criu: ${(e as Error).message}`);
   }
   const undo = () => {
     try {
-      execFileSync("umount", ["-l", target], { stdio: ["ignore", "ignore", "pipe"] });
+      native.umount2(target, MNT_DETACH);
     } catch {
       // already gone
     }
@@ -109,15 +110,13 @@ export function bindRootfs(rootfs: string, target: string): () => void {
     }
   };
   try {
-    execFileSync("mount", ["--make-rprivate", target], { stdio: ["ignore", "ignore", "pipe"] });
+    native.mount("", target, MS.PRIVATE | MS.REC);
   } catch (e) {
     undo();
-    throw new RuntimeError(`cannot make ${target} private: ${stderrOf(e)}`);
+    throw new RuntimeError(`cannot make ${target} private: ${(e as Error).message}`);
   }
   return undo;
 }
 
-function stderrOf(e: unknown): string {
-  const err = e as { stderr?: Buffer | string; message?: string };
-  return (err.stderr ? String(err.stderr).trim() : "") || err.message || String(e);
-}
+const MNT_DETACH = 2;
+

@@ -35,6 +35,9 @@ interface Addon {
   recvFd(sock: number): number;
   /** One message carrying payload and fd (SCM_RIGHTS). */
   sendFd(sock: number, fd: number, payload: Buffer): void;
+  /** mount(2) without a filesystem type or data: binds and propagation changes. */
+  mount(source: string, target: string, flags: number): void;
+  umount2(target: string, flags: number): void;
   pipe(): [number, number];
   socketpair(): [number, number];
   setWinsize(fd: number, rows: number, cols: number): void;
