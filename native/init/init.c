@@ -333,6 +333,103 @@ static unsigned long locked_flags(const char *path) {
   return f;
 }
 
+/* tmpcopyup: what the directory held before a tmpfs covered it is copied into the tmpfs. Entries are
+ * opened relative to their parent with O_NOFOLLOW, so nothing outside the rootfs is ever read. */
+#define COPY_MAX_DEPTH 32
+static int copy_entry(int src_dir, int dst_dir, const char *name, int depth);
+
+static int copy_tree(int src, int dst, int depth) {
+  char buf[4096];
+  for (;;) {
+    long n = syscall(SYS_getdents64, src, buf, sizeof buf);
+    if (n < 0) return -1;
+    if (n == 0) return 0;
+    for (long off = 0; off < n;) {
+      struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d = (void *)(buf + off);
+      off += d->reclen;
+      if (d->name[0] == '.' && (!d->name[1] || (d->name[1] == '.' && !d->name[2]))) continue;
+      if (copy_entry(src, dst, d->name, depth) < 0) return -1;
+    }
+  }
+}
+
+static int copy_file(int src_dir, int dst_dir, const char *name, const struct stat *st) {
+  int in = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (in < 0) return -1;
+  int out = openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 07777);
+  if (out < 0) { int e = errno; close(in); errno = e; return -1; }
+  int r = 0;
+  for (;;) {
+    ssize_t n = syscall(SYS_copy_file_range, in, NULL, out, NULL, (size_t)1 << 30, 0);
+    if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS)) n = syscall(SYS_sendfile, out, in, NULL, (size_t)1 << 30);
+    if (n < 0) { if (errno == EINTR) continue; r = -1; break; }
+    if (n == 0) break;
+  }
+  int e = errno;
+  close(in);
+  close(out);
+  errno = e;
+  return r;
+}
+
+static int copy_entry(int src_dir, int dst_dir, const char *name, int depth) {
+  struct stat st;
+  if (fstatat(src_dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return -1;
+  switch (st.st_mode & S_IFMT) {
+  case S_IFDIR: {
+    if (depth >= COPY_MAX_DEPTH) { errno = ELOOP; return -1; }
+    if (mkdirat(dst_dir, name, st.st_mode & 07777) < 0) return -1;
+    int sub_src = openat(src_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub_src < 0) return -1;
+    int sub_dst = openat(dst_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub_dst < 0) { int e = errno; close(sub_src); errno = e; return -1; }
+    int r = copy_tree(sub_src, sub_dst, depth + 1);
+    int e = errno;
+    close(sub_src);
+    close(sub_dst);
+    if (r < 0) { errno = e; return -1; }
+    break;
+  }
+  case S_IFREG:
+    if (copy_file(src_dir, dst_dir, name, &st) < 0) return -1;
+    break;
+  case S_IFLNK: {
+    ssize_t n = readlinkat(src_dir, name, link_buf, sizeof link_buf - 1);
+    if (n < 0) return -1;
+    link_buf[n] = 0;
+    if (symlinkat(link_buf, dst_dir, name) < 0) return -1;
+    break;
+  }
+  default:
+    if (mknodat(dst_dir, name, st.st_mode, st.st_rdev) < 0) return -1;
+  }
+  if (fchownat(dst_dir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) return -1;
+  /* chown clears set-id bits: put the mode back (symlinks have none) */
+  if ((st.st_mode & S_IFMT) != S_IFLNK && fchmodat(dst_dir, name, st.st_mode & 07777, 0) < 0) return -1;
+  struct timespec times[2] = { st.st_atim, st.st_mtim };
+  return utimensat(dst_dir, name, times, AT_SYMLINK_NOFOLLOW);
+}
+
+static int copy_up(int under, const char *target, unsigned long flags, const char *data) {
+  int top = openat2_in_root(target, O_RDONLY | O_DIRECTORY);
+  if (top < 0) return -1;
+  int r = copy_tree(under, top, 0);
+  int e = errno;
+  close(top);
+  if (r < 0) { errno = e; return -1; }
+  if (!(flags & MS_RDONLY)) return 0;
+  /* read-only was kept back until the copy was in */
+  int fd = openat2_in_root(target, O_PATH);
+  if (fd < 0) return -1;
+  char p[64];
+  fd_path(p, fd);
+  r = mount(NULL, p, NULL, MS_REMOUNT | flags, data);
+  e = errno;
+  close(fd);
+  errno = e;
+  return r;
+}
+
 static int do_mount(struct op *o) {
   const char *src = o->sl[0] ? o->s[0] : NULL;
   const char *fstype = o->sl[2] ? o->s[2] : NULL;
@@ -353,8 +450,20 @@ static int do_mount(struct op *o) {
     tpath = target;
   }
   int remount_only = flags == 0 && !src && !fstype;
-  if (!remount_only && mount(src, tpath, fstype, flags, data) < 0) {
-    int e = errno; if (fd >= 0) close(fd); errno = e; return -1;
+  int under = -1;
+  if (o->nints > 6 && o->i[6] && mode == TARGET_DIR) {
+    /* still the directory, not the tmpfs about to cover it */
+    under = openat2_in_root(o->s[1], O_RDONLY | O_DIRECTORY);
+    if (under < 0) { int e = errno; close(fd); errno = e; return -1; }
+  }
+  if (!remount_only && mount(src, tpath, fstype, under >= 0 ? flags & ~MS_RDONLY : flags, data) < 0) {
+    int e = errno; if (fd >= 0) close(fd); if (under >= 0) close(under); errno = e; return -1;
+  }
+  if (under >= 0) {
+    int r = copy_up(under, o->s[1], flags, data);
+    int e = errno;
+    close(under);
+    if (r < 0) { close(fd); errno = e; return -1; }
   }
   if (prop || remount) {
     /* the new mount now covers the target: resolve it again to reach the mount itself */

@@ -384,12 +384,13 @@ function compileMount(m: Mount, i: number, opts: PlanOptions, host: HostFacts): 
     }];
   }
   if (type === "cgroup" && !host.cgroupV2) return compileCgroupV1Mount(m, origin, parsed.flags, host);
+  const copyUp = parsed.copyUp && type === "tmpfs";
   return [{
     op: "MOUNT",
     strs: [m.source ?? type, m.destination, type, parsed.data.join(",")],
-    ints: [parsed.flags, MountTarget.DIR, parsed.propagation, 0, parsed.attrSet, parsed.attrClr],
+    ints: [parsed.flags, MountTarget.DIR, parsed.propagation, 0, parsed.attrSet, parsed.attrClr, ...(copyUp ? [1] : [])],
     origin,
-    what: `mount ${type || m.source} on ${m.destination}`,
+    what: `mount ${type || m.source} on ${m.destination}${copyUp ? " with a copy of what it held (tmpcopyup)" : ""}`,
   }];
 }
 

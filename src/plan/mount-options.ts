@@ -7,6 +7,8 @@ export interface ParsedMountOptions {
   data: string[];
   bind: boolean;
   recursive: boolean;
+  /** tmpcopyup (a runc extension, tmpfs only): the tmpfs starts with what the directory held */
+  copyUp: boolean;
   /** MOUNT_ATTR_* set / cleared on the whole mount tree (rro, rnosuid, ...) */
   attrSet: number;
   attrClr: number;
@@ -45,12 +47,13 @@ const PROPAGATION: Record<string, number> = {
   unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 /** Options runtimes accept that are not for the kernel's mount(2). */
-const IGNORED = new Set(["tmpcopyup", "defaults"]);
+const IGNORED = new Set(["defaults"]);
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0, propagation: 0, data: [], bind: false, recursive: false, attrSet: 0, attrClr: 0 };
+  const out: ParsedMountOptions = { flags: 0, propagation: 0, data: [], bind: false, recursive: false, copyUp: false, attrSet: 0, attrClr: 0 };
   for (const opt of options) {
     if (opt === "bind") out.bind = true;
+    else if (opt === "tmpcopyup") out.copyUp = true;
     else if (opt === "rbind") { out.bind = true; out.recursive = true; }
     else if (opt in SET) out.flags |= SET[opt];
     else if (opt in CLEAR) out.flags &= ~CLEAR[opt];
@@ -71,5 +74,5 @@ export function propagationFlag(name: string): number | undefined {
 
 /** Every option with a meaning here (features.md mountOptions); the rest pass to the filesystem. */
 export function knownMountOptions(): string[] {
-  return ["bind", "rbind", "defaults", ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE_SET)].sort();
+  return ["bind", "rbind", "defaults", "tmpcopyup", ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE_SET)].sort();
 }

@@ -242,3 +242,19 @@ t.test("LSM labels: written for the next execve only where the host runs the LSM
   const n = names(ops);
   t.ok(n.indexOf("PROC_ATTR") > n.indexOf("PIVOT_ROOT") && n.indexOf("PROC_ATTR") < n.indexOf("CAPSET"), "inside the container's /proc, with privileges");
 });
+
+t.test("tmpcopyup: only a tmpfs copies what its target held", async (t) => {
+  const s = baseSpec();
+  s.mounts = [
+    { destination: "/data", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "ro"] },
+    { destination: "/plain", type: "tmpfs", source: "tmpfs", options: ["mode=755"] },
+    { destination: "/other", type: "bind", source: "/srv", options: ["rbind", "tmpcopyup"] },
+  ];
+  const ops = compile(s, opts, host).ops;
+  const data = ops.find((o) => o.origin === "mounts[0]")!;
+  t.same(data.ints!.slice(6), [1]);
+  t.equal(data.strs![3], "", "tmpcopyup is not passed to the filesystem");
+  t.ok((data.ints![0] as number) & MS.RDONLY, "ro stays asked for: the init applies it after the copy");
+  t.equal(ops.find((o) => o.origin === "mounts[1]")!.ints!.length, 6, "no copy without the option");
+  t.equal(ops.find((o) => o.origin === "mounts[2]")!.ints!.length, 6, "a bind has nothing to copy into");
+});
