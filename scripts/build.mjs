@@ -2,7 +2,7 @@
 // Builds everything `npm install` promises: tsrun-init (static), the N-API addon (with the init
 // embedded), generated validators, test fixtures, dist/cli.js (Node) and dist/tsrun (single binary).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -37,7 +37,8 @@ if (!newer(initOut, initSources)) {
 
 // 2. the addon; rebuilt whenever the init changes because it embeds it
 const addon = join(repo, "build/Release/tsrun.node");
-if (!newer(addon, ["native/shim/shim.cc", "native/shim/seccomp.cc", "native/shim/bpf.cc", "binding.gyp"]) || statSync(addon).mtimeMs < statSync(initOut).mtimeMs) {
+const shimSources = readdirSync(join(repo, "native/shim")).map((f) => `native/shim/${f}`);
+if (!newer(addon, [...shimSources, "binding.gyp"]) || statSync(addon).mtimeMs < statSync(initOut).mtimeMs) {
   step("addon");
   // configure again when binding.gyp changed (a new source file): the old Makefile would not build it
   if (!newer(join(repo, "build/Makefile"), ["binding.gyp"])) run(bin("node-gyp"), ["configure"]);

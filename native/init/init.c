@@ -1017,6 +1017,15 @@ static int run_op(int index, struct op *o) {
   case OP_PERSONALITY: return syscall(SYS_personality, (unsigned long)o->i[0]) < 0 ? -1 : 0;
   case OP_SCHED_SETATTR: return do_sched_setattr(o);
   case OP_PROC_ATTR: return do_proc_attr(o);
+  case OP_MOUNT_FD: {
+    int target = o->i[1] == TARGET_FILE ? create_file_in_root(o->s[0]) : mkdir_p_in_root(o->s[0], 0755);
+    if (target < 0) return -1;
+    int r = move_onto((int)o->i[0], target);
+    int e = errno;
+    close(target);
+    errno = e;
+    return r;
+  }
   case OP_IOPRIO: return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)o->i[0]);
   case OP_SCHED_AFFINITY: return (int)syscall(SYS_sched_setaffinity, 0, (size_t)o->sl[0], o->s[0]);
   default: errno = ENOSYS; return -1;

@@ -57,6 +57,7 @@ extern "C" const unsigned char tsrun_init_blob_end[];
 
 void RegisterSeccomp(Napi::Env env, Napi::Object exports);  // native/shim/seccomp.cc
 void RegisterBpf(Napi::Env env, Napi::Object exports);      // native/shim/bpf.cc
+void RegisterIdmap(Napi::Env env, Napi::Object exports);    // native/shim/idmap.cc
 
 namespace {
 
@@ -542,6 +543,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   RegisterSeccomp(env, exports);
   RegisterBpf(env, exports);
+  RegisterIdmap(env, exports);
   return exports;
 }
 

@@ -77,7 +77,9 @@ enum wire_op {
   OP_SCHED_AFFINITY = 44,/* s0 cpu mask (bytes of a cpu_set_t, cpu 0 = bit 0 of byte 0) */
   OP_PROC_ATTR = 45,     /* s0 file under /proc/thread-self/attr ("apparmor/exec", "exec"), s1 content:
                             written only if /proc really is a procfs (an LSM label for the execve) */
-  OP_MAX = 46
+  OP_MOUNT_FD = 46,      /* i0 fd of a detached mount tsrun made (an idmapped bind), i1 target mode
+                            (DIR or FILE), s0 target: move it there, resolved in the root */
+  OP_MAX = 47
 };
 
 /* target modes of OP_MOUNT */

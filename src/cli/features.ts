@@ -28,7 +28,7 @@ export function features() {
       apparmor: { enabled: true },
       selinux: { enabled: true },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
     },
     annotations: {
       "org.opencontainers.runc.version": RUNC_COMPAT_VERSION,

@@ -18,6 +18,7 @@ import { driveInit, Undo } from "./init-process.js";
 import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
 import { refuseUnsupported } from "./unsupported.js";
 import { checkMountLabel, lsmFor } from "./lsm.js";
+import { makeIdmappedMounts } from "./idmapped-mounts.js";
 import { terminalChannel, type TerminalChannel } from "./terminal.js";
 import { checkId } from "./container.js";
 import { RuntimeError } from "./errors.js";
@@ -68,10 +69,6 @@ export function createContainer(opts: CreateOptions): Created {
   const lsm = lsmFor(spec.process, "config.json: process");
   checkMountLabel(spec.linux?.mountLabel);
   checkProcMounts(spec);
-  (spec.mounts ?? []).forEach((m, i) => {
-    if (m.uidMappings || m.gidMappings || m.options?.some((o) => o === "idmap" || o === "ridmap"))
-      throw new RuntimeError(`config.json: /mounts/${i}: idmapped mounts are not supported by tsrun yet (features: mountExtensions.idmap.enabled is false)`);
-  });
   const resourceProblems = validateResources(spec.linux?.resources, { mode: detectCgroupMode(), file: configPath, hugePageSizes: hugePageSizes() });
   if (resourceProblems.some((p) => p.severity === "error")) throw new SpecError(resourceProblems);
   for (const w of resourceProblems) warn(formatProblem(w));
@@ -137,6 +134,11 @@ export function createContainer(opts: CreateOptions): Created {
       undo.push(() => channel.close());
       extraFds.push(channel.initEnd);
     }
+    const idmappedMountFds: Record<number, number> = {};
+    for (const [index, tree] of makeIdmappedMounts(spec, bundle, undo)) {
+      idmappedMountFds[index] = 3 + preservedFds + 1 + extraFds.length;
+      extraFds.push(tree);
+    }
     const seccomp = spec.linux?.seccomp ? compileSeccompFor(spec) : undefined;
     const agent = seccompAgentOf(spec.linux?.seccomp, bundle);
     const program = compile(spec, {
@@ -146,7 +148,8 @@ export function createContainer(opts: CreateOptions): Created {
       noPivot: opts.noPivot,
       preservedFds,
       extraEnv: listenFds ? [`LISTEN_FDS=${listenFds}`, "LISTEN_PID=1"] : [],
-      consoleFd: extraFds.length ? 3 + preservedFds + 1 : undefined,
+      consoleFd: opts.consoleSocket || terminal ? 3 + preservedFds + 1 : undefined,
+      idmappedMountFds,
       foregroundTerminal: terminal !== undefined && process.stdout.isTTY === true,
       seccomp,
       lsm,

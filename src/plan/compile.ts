@@ -32,6 +32,8 @@ export interface PlanOptions {
   lsm?: LsmFacts;
   /** See ProcessOptions.setgroupsDenied. */
   setgroupsDenied?: boolean;
+  /** Idmapped binds tsrun made as detached mounts: mount index -> the fd number in the init. */
+  idmappedMountFds?: Record<number, number>;
 }
 
 /** The LSMs a process's labels go to (only set when the host runs them). */
@@ -374,6 +376,14 @@ function compileMount(m: Mount, i: number, opts: PlanOptions, host: HostFacts): 
     const source = resolveSource(m.source ?? "", opts.bundle);
     const kind = host.statKind(source);
     const target = kind === "dir" ? MountTarget.DIR : MountTarget.FILE;
+    const treeFd = opts.idmappedMountFds?.[i];
+    if (treeFd !== undefined) {
+      // made by tsrun with its flags already set: the kernel only idmaps from the host's namespaces
+      const ops: Op[] = [{ op: "MOUNT_FD", strs: [m.destination], ints: [treeFd, target], origin, what: `bind ${source} idmapped on ${m.destination}` }];
+      if (parsed.propagation)
+        ops.push({ op: "MOUNT", strs: ["", m.destination, "", ""], ints: [0, MountTarget.EXISTING, parsed.propagation], origin, what: `set propagation of ${m.destination}` });
+      return ops;
+    }
     const remount = parsed.flags & ~MS.REMOUNT;
     return [{
       op: "MOUNT",

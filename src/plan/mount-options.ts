@@ -9,6 +9,9 @@ export interface ParsedMountOptions {
   recursive: boolean;
   /** tmpcopyup (a runc extension, tmpfs only): the tmpfs starts with what the directory held */
   copyUp: boolean;
+  /** idmap / ridmap: the bind shows ids through the mount's uidMappings/gidMappings (ridmap: submounts too) */
+  idmap: boolean;
+  recursiveIdmap: boolean;
   /** MOUNT_ATTR_* set / cleared on the whole mount tree (rro, rnosuid, ...) */
   attrSet: number;
   attrClr: number;
@@ -50,10 +53,12 @@ const PROPAGATION: Record<string, number> = {
 const IGNORED = new Set(["defaults"]);
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0, propagation: 0, data: [], bind: false, recursive: false, copyUp: false, attrSet: 0, attrClr: 0 };
+  const out: ParsedMountOptions = { flags: 0, propagation: 0, data: [], bind: false, recursive: false, copyUp: false, idmap: false, recursiveIdmap: false, attrSet: 0, attrClr: 0 };
   for (const opt of options) {
     if (opt === "bind") out.bind = true;
     else if (opt === "tmpcopyup") out.copyUp = true;
+    else if (opt === "idmap") out.idmap = true;
+    else if (opt === "ridmap") { out.idmap = true; out.recursiveIdmap = true; }
     else if (opt === "rbind") { out.bind = true; out.recursive = true; }
     else if (opt in SET) out.flags |= SET[opt];
     else if (opt in CLEAR) out.flags &= ~CLEAR[opt];
@@ -74,5 +79,15 @@ export function propagationFlag(name: string): number | undefined {
 
 /** Every option with a meaning here (features.md mountOptions); the rest pass to the filesystem. */
 export function knownMountOptions(): string[] {
-  return ["bind", "rbind", "defaults", "tmpcopyup", ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE_SET)].sort();
+  return ["bind", "rbind", "defaults", "tmpcopyup", "idmap", "ridmap", ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE_SET)].sort();
+}
+
+/** Per-mount MS_* flags of a bind as the MOUNT_ATTR_* bits mount_setattr(2) takes. */
+export function mountAttrOf(msFlags: number): number {
+  const pairs: [number, number][] = [
+    [MS.RDONLY, MOUNT_ATTR.RDONLY], [MS.NOSUID, MOUNT_ATTR.NOSUID], [MS.NODEV, MOUNT_ATTR.NODEV],
+    [MS.NOEXEC, MOUNT_ATTR.NOEXEC], [MS.NOATIME, MOUNT_ATTR.NOATIME], [MS.STRICTATIME, MOUNT_ATTR.STRICTATIME],
+    [MS.NODIRATIME, MOUNT_ATTR.NODIRATIME], [MS.NOSYMFOLLOW, MOUNT_ATTR.NOSYMFOLLOW],
+  ];
+  return pairs.reduce((attr, [ms, a]) => (msFlags & ms ? attr | a : attr), 0);
 }

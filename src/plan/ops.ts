@@ -47,6 +47,7 @@ export const OpCode = {
   IOPRIO: 43,
   SCHED_AFFINITY: 44,
   PROC_ATTR: 45,
+  MOUNT_FD: 46,
 } as const;
 export type OpName = keyof typeof OpCode;
 

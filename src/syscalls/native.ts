@@ -38,6 +38,10 @@ interface Addon {
   /** mount(2) without a filesystem type or data: binds and propagation changes. */
   mount(source: string, target: string, flags: number): void;
   umount2(target: string, flags: number): void;
+  /** fd of a new user namespace with these uid_map/gid_map texts (its holder process is gone). */
+  userNamespace(uidMap: string, gidMap: string): number;
+  /** A detached copy of the mount at source, idmapped through usernsFd, with MOUNT_ATTR_* set/cleared. */
+  idmappedTree(source: string, usernsFd: number, recursiveClone: boolean, recursiveIdmap: boolean, attrSet: number, attrClr: number): number;
   pipe(): [number, number];
   socketpair(): [number, number];
   setWinsize(fd: number, rows: number, cols: number): void;

@@ -258,3 +258,21 @@ t.test("tmpcopyup: only a tmpfs copies what its target held", async (t) => {
   t.equal(ops.find((o) => o.origin === "mounts[1]")!.ints!.length, 6, "no copy without the option");
   t.equal(ops.find((o) => o.origin === "mounts[2]")!.ints!.length, 6, "a bind has nothing to copy into");
 });
+
+t.test("idmapped binds: the init moves the mount tsrun made into place", async (t) => {
+  const s = baseSpec();
+  const map = [{ containerID: 0, hostID: 1000, size: 1 }];
+  s.mounts = [{ destination: "/data", type: "bind", source: "/srv", options: ["rbind", "idmap", "rshared"], uidMappings: map, gidMappings: map }];
+  const ops = compile(s, { ...opts, idmappedMountFds: { 0: 7 } }, host).ops.filter((o) => o.origin === "mounts[0]");
+  t.same(ops.map((o) => o.op), ["MOUNT_FD", "MOUNT"]);
+  t.same(ops[0].ints, [7, MountTarget.DIR]);
+  t.equal(ops[0].strs![0], "/data");
+  t.equal(ops[1].ints![2], MS.SHARED | MS.REC, "propagation still applies after the move");
+});
+
+t.test("mountAttrOf: a bind's per-mount flags as mount_setattr bits", async (t) => {
+  const { mountAttrOf } = await import("../../src/plan/mount-options.js");
+  t.equal(mountAttrOf(MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC), MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC);
+  t.equal(mountAttrOf(MS.NOATIME), MOUNT_ATTR.NOATIME);
+  t.equal(mountAttrOf(MS.BIND | MS.REC), 0);
+});
