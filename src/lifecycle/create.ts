@@ -16,7 +16,7 @@ import {
 import { native, procStat } from "../syscalls/index.js";
 import { driveInit, Undo } from "./init-process.js";
 import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
-import { refuseUnsupported } from "./unsupported.js";
+import { PidfdSocket } from "./pidfd-socket.js";
 import { checkMountLabel, lsmFor } from "./lsm.js";
 import { makeIdmappedMounts } from "./idmapped-mounts.js";
 import { terminalChannel, type TerminalChannel } from "./terminal.js";
@@ -65,7 +65,6 @@ export function createContainer(opts: CreateOptions): Created {
   if (!spec.process) throw new RuntimeError("config.json: /process: is required to create a container");
   if (!spec.root) throw new RuntimeError("config.json: /root: is required to create a container");
   checkConsole(!!spec.process.terminal, opts.detached, opts.consoleSocket);
-  refuseUnsupported(opts.pidfdSocket);
   const lsm = lsmFor(spec.process, "config.json: process");
   checkMountLabel(spec.linux?.mountLabel);
   checkProcMounts(spec);
@@ -88,6 +87,8 @@ export function createContainer(opts: CreateOptions): Created {
   try {
     const release = lockContainer(opts.root, opts.id);
     undo.push(release);
+    const pidfdSocket = PidfdSocket.connect(opts.pidfdSocket);
+    if (pidfdSocket) undo.push(() => pidfdSocket.close());
     const fifo = opts.waitForStart ? fifoPath(opts.root, opts.id) : undefined;
     if (fifo) native.mkfifo(fifo, 0o622);
 
@@ -178,6 +179,7 @@ export function createContainer(opts: CreateOptions): Created {
       debugStep("create hooks done");
     });
     debugStep("init ready");
+    pidfdSocket?.send(pid, "standard");
 
     const stat = procStat(pid);
     const state: StoredState = {
@@ -193,6 +195,7 @@ export function createContainer(opts: CreateOptions): Created {
     };
     writeState(opts.root, state);
     if (pidFile) writePidFile(pidFile, pid);
+    pidfdSocket?.close();
     release();
     return { state, pid, terminal };
   } catch (e) {

@@ -12,7 +12,7 @@ import { hookStateOf } from "./hooks.js";
 import { Step } from "../plan/compile.js";
 import { driveInit, Undo } from "./init-process.js";
 import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
-import { refuseUnsupported } from "./unsupported.js";
+import { PidfdSocket } from "./pidfd-socket.js";
 import { lsmFor } from "./lsm.js";
 import { terminalChannel, type TerminalChannel } from "./terminal.js";
 import { namespacesToJoin } from "./namespaces.js";
@@ -49,7 +49,6 @@ async function execInner(opts: ExecOptions): Promise<number> {
   if (status === "paused" && !opts.ignorePaused)
     throw new RuntimeError("cannot exec in a paused container (use --ignore-paused to override)");
   const proc = opts.process;
-  refuseUnsupported(opts.pidfdSocket);
   const lsm = lsmFor(proc, "process");
   // runc's exec accepts a console socket in the foreground too (CRI-O passes one)
   checkConsole(!!proc.terminal, opts.detach || !!opts.consoleSocket, opts.consoleSocket);
@@ -59,6 +58,8 @@ async function execInner(opts: ExecOptions): Promise<number> {
   const ourFds: number[] = [];
   const forwarder = opts.detach ? undefined : forwardSignals();
   try {
+    const pidfdSocket = PidfdSocket.connect(opts.pidfdSocket);
+    if (pidfdSocket) undo.push(() => pidfdSocket.close());
     const pidfd = native.pidfdOpen(c.state.initPid);
     ourFds.push(pidfd);
     if (procStat(c.state.initPid)?.startTime !== c.state.initStartTime) throw new RuntimeError("container not running");
@@ -96,6 +97,8 @@ async function execInner(opts: ExecOptions): Promise<number> {
     const pid = driveInit(program, { preservedFds: opts.preserveFds ?? 0, extraFds }, undo, (pid) => cgroup?.apply(pid), (marker, pid, sock) => {
       if (marker === Step.SECCOMP_LISTENER) passListener(sock, seccomp?.agent, pid, hookStateOf(c.state, "running", c.state.initPid));
     });
+    pidfdSocket?.send(pid, "setns");
+    pidfdSocket?.close();
     const startTime = procStat(pid)?.startTime ?? "";
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     if (opts.detach) return 0;

@@ -181,3 +181,28 @@ t.test("terminal in the foreground: tsrun proxies its own terminal", async (t) =
   rt.run(["delete", "--force", "fgexec"]);
   t.same(rt.containers(), []);
 });
+
+t.test("--pidfd-socket: create and exec send a pidfd of the new process", async (t) => {
+  const path = join(work, `pidfd-${++n}.sock`);
+  const child = spawn("python3", [join(repo, "test/fixtures/console/pidfd-receiver.py"), path], { stdio: ["ignore", "pipe", "inherit"] });
+  t.teardown(() => child.kill("SIGKILL"));
+  let out = "";
+  await new Promise<void>((resolve) => child.stdout.on("data", (d) => { out += d; if (out.includes("listening")) resolve(); }));
+  const lines = async (count: number) => {
+    for (let i = 0; i < 100 && out.trim().split("\n").length < count + 1; i++) await new Promise((r) => setTimeout(r, 50));
+    return out.trim().split("\n").slice(1).map((l) => JSON.parse(l));
+  };
+  const id = `pidfd-${process.pid}`;
+  t.equal(rt.detached(["create", "--pidfd-socket", path, "--bundle", bundle(["sleep", "1000"]), id]).code, 0);
+  const [init] = await lines(1);
+  t.same(init, { payload: "standard", nfds: 1, pid: rt.state(id).pid }, "the init's pidfd, sent before create returned");
+  t.equal(rt.run(["start", id]).code, 0);
+  const pidFile = join(work, `pidfd-exec-${n}.pid`);
+  t.equal(rt.detached(["exec", "-d", "--pid-file", pidFile, "--pidfd-socket", path, id, "sleep", "1000"]).code, 0);
+  const [, exec] = await lines(2);
+  t.same(exec, { payload: "setns", nfds: 1, pid: Number(readFileSync(pidFile, "utf8")) });
+  const nobody = rt.run(["exec", "--pidfd-socket", join(work, "nobody.sock"), id, "true"]);
+  t.equal(nobody.code, 255);
+  t.match(nobody.stderr, /pidfd socket .*nobody\.sock: no such file or directory/);
+  t.equal(rt.run(["delete", "--force", id]).code, 0);
+});
