@@ -410,22 +410,12 @@ static int copy_entry(int src_dir, int dst_dir, const char *name, int depth) {
   return utimensat(dst_dir, name, times, AT_SYMLINK_NOFOLLOW);
 }
 
-static int copy_up(int under, const char *target, unsigned long flags, const char *data) {
+static int copy_up(int under, const char *target) {
   int top = openat2_in_root(target, O_RDONLY | O_DIRECTORY);
   if (top < 0) return -1;
   int r = copy_tree(under, top, 0);
   int e = errno;
   close(top);
-  if (r < 0) { errno = e; return -1; }
-  if (!(flags & MS_RDONLY)) return 0;
-  /* read-only was kept back until the copy was in */
-  int fd = openat2_in_root(target, O_PATH);
-  if (fd < 0) return -1;
-  char p[64];
-  fd_path(p, fd);
-  r = mount(NULL, p, NULL, MS_REMOUNT | flags, data);
-  e = errno;
-  close(fd);
   errno = e;
   return r;
 }
@@ -456,11 +446,11 @@ static int do_mount(struct op *o) {
     under = openat2_in_root(o->s[1], O_RDONLY | O_DIRECTORY);
     if (under < 0) { int e = errno; close(fd); errno = e; return -1; }
   }
-  if (!remount_only && mount(src, tpath, fstype, under >= 0 ? flags & ~MS_RDONLY : flags, data) < 0) {
+  if (!remount_only && mount(src, tpath, fstype, flags, data) < 0) {
     int e = errno; if (fd >= 0) close(fd); if (under >= 0) close(under); errno = e; return -1;
   }
   if (under >= 0) {
-    int r = copy_up(under, o->s[1], flags, data);
+    int r = copy_up(under, o->s[1]);
     int e = errno;
     close(under);
     if (r < 0) { close(fd); errno = e; return -1; }

@@ -31,7 +31,8 @@ enum wire_op {
   OP_MOUNT = 6,          /* s0 source, s1 target, s2 fstype, s3 data; i0 flags, i1 target mode,
                             i2 propagation flags after mount, i3 remount flags (bind ro),
                             i4/i5 MOUNT_ATTR_* to set/clear on the whole tree (mount_setattr),
-                            i6 1 = tmpcopyup: copy what the target held into the new mount */
+                            i6 1 = tmpcopyup: copy what the target held into the new mount, before
+                            the propagation and remount flags apply */
   OP_MKNOD_IN_ROOT = 7,  /* s0 path; i0 mode (type|perm), i1 major, i2 minor, i3 uid, i4 gid */
   OP_SYMLINK_IN_ROOT = 8,/* s0 target, s1 link path */
   OP_OPEN_ROOT = 9,      /* s0 path: the directory later ops resolve in */

@@ -398,7 +398,10 @@ function compileMount(m: Mount, i: number, opts: PlanOptions, host: HostFacts): 
   return [{
     op: "MOUNT",
     strs: [m.source ?? type, m.destination, type, parsed.data.join(",")],
-    ints: [parsed.flags, MountTarget.DIR, parsed.propagation, 0, parsed.attrSet, parsed.attrClr, ...(copyUp ? [1] : [])],
+    // with a copy to make, read-only comes after it, as a remount
+    ints: copyUp
+      ? [parsed.flags & ~MS.RDONLY, MountTarget.DIR, parsed.propagation, parsed.flags & MS.RDONLY, parsed.attrSet, parsed.attrClr, 1]
+      : [parsed.flags, MountTarget.DIR, parsed.propagation, 0, parsed.attrSet, parsed.attrClr],
     origin,
     what: `mount ${type || m.source} on ${m.destination}${copyUp ? " with a copy of what it held (tmpcopyup)" : ""}`,
   }];
