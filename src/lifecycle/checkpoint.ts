@@ -4,12 +4,14 @@
 // running, and the image directory holds at most criu's log, which the error names.
 import { readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { resolveSource } from "../plan/compile.js";
 import { loadBundleConfig } from "../spec/load.js";
 import type { Spec } from "../spec/types.js";
 import { CriuOptionError, DESCRIPTORS_FILE, DUMP_LOG, dumpArgs, type CheckpointOptions, type CriuHostFacts } from "../plan/criu.js";
 import { lockContainer } from "../state/store.js";
 import { loadContainer, type Container } from "./container.js";
 import { ensureDir, listDir, runCriu, tidyDir } from "./criu.js";
+import { statKind } from "./create.js";
 import { RuntimeError } from "./errors.js";
 import { waitGone } from "./init-process.js";
 
@@ -89,8 +91,8 @@ function freezerPath(c: Container): string | undefined {
 function dumpHostFacts(c: Container, pid: number): CriuHostFacts {
   const saved = c.state.cgroup;
   return {
-    kindInRoot: (p) => kindOf(`/proc/${pid}/root${p}`),
-    bindSource: (s) => (s.startsWith("/") ? s : join(c.state.bundle, s)),
+    kindInRoot: (p) => statKind(`/proc/${pid}/root${p}`),
+    bindSource: (s) => resolveSource(s, c.state.bundle),
     cgroupPaths: saved?.paths ?? {},
     cgroupV2: saved?.driver === "v2",
     namespaceInode: (p) => statSync(p).ino,
@@ -114,10 +116,3 @@ function statusFdStdio(fd: number | undefined): (number | "ignore")[] {
   return [...Array<"ignore">(fd - 3).fill("ignore"), fd];
 }
 
-export function kindOf(path: string): "dir" | "file" | "missing" {
-  try {
-    return statSync(path).isDirectory() ? "dir" : "file";
-  } catch {
-    return "missing";
-  }
-}

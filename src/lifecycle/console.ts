@@ -3,10 +3,15 @@ import { native } from "../syscalls/index.js";
 import { RuntimeError } from "./errors.js";
 
 export function openConsoleSocket(path: string): number {
+  return connectCallerSocket("console socket", path);
+}
+
+/** A socket the caller listens on (--console-socket, --pidfd-socket); errors in runc's words. */
+export function connectCallerSocket(what: string, path: string): number {
   try {
     return native.unixConnect(path);
   } catch (e) {
-    throw new RuntimeError(`console socket ${path}: ${(e as Error).message.replace(/^connect [^:]*: /, "").toLowerCase()}`);
+    throw new RuntimeError(`${what} ${path}: ${(e as Error).message.replace(/^connect [^:]*: /, "").toLowerCase()}`);
   }
 }
 

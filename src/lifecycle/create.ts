@@ -6,7 +6,7 @@ import { cgroupManagerFor, containerDeviceRules, detectCgroupMode, hugePageSizes
 import { formatProblem, SpecError } from "../spec/problems.js";
 import type { CgroupManager } from "../cgroups/types.js";
 import { compile, createsNamespace, hasNamespace, Step, type HostFacts, type SeccompProgram } from "../plan/compile.js";
-import { hookStateOf, namespacePid, runContainerHooks, runHostHooks, type HookState } from "./hooks.js";
+import { hookStateOf, namespacePid, runContainerHooks, runHostHooks } from "./hooks.js";
 import { loadBundleConfig } from "../spec/load.js";
 import type { Spec } from "../spec/types.js";
 import {
@@ -14,7 +14,7 @@ import {
   type StoredState,
 } from "../state/store.js";
 import { native, procStat } from "../syscalls/index.js";
-import { driveInit, Undo } from "./init-process.js";
+import { driveInit, extraFdNumber, Undo } from "./init-process.js";
 import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
 import { PidfdSocket } from "./pidfd-socket.js";
 import { checkMountLabel, lsmFor } from "./lsm.js";
@@ -24,7 +24,7 @@ import { checkId } from "./container.js";
 import { RuntimeError } from "./errors.js";
 import { debug, debugStep, warn } from "./log.js";
 import { compileSeccomp } from "../plan/seccomp.js";
-import { seccompAgentOf, sendToSeccompAgent, type SeccompAgent } from "./seccomp-agent.js";
+import { passListener, seccompAgentOf } from "./seccomp-agent.js";
 import { prepareIdMaps, writeIdMaps } from "./idmap.js";
 
 export interface CreateOptions {
@@ -71,8 +71,7 @@ export function createContainer(opts: CreateOptions): Created {
   const resourceProblems = validateResources(spec.linux?.resources, { mode: detectCgroupMode(), file: configPath, hugePageSizes: hugePageSizes() });
   if (resourceProblems.some((p) => p.severity === "error")) throw new SpecError(resourceProblems);
   for (const w of resourceProblems) warn(formatProblem(w));
-  const rootfs = isAbsolute(spec.root.path) ? spec.root.path : resolve(bundle, spec.root.path);
-  if (statKind(rootfs) !== "dir") throw new RuntimeError(`config.json: /root/path: rootfs ${rootfs} does not exist or is not a directory`);
+  const rootfs = rootfsOf(spec.root, bundle);
 
   const idMaps = prepareIdMaps(spec);
 
@@ -137,7 +136,7 @@ export function createContainer(opts: CreateOptions): Created {
     }
     const idmappedMountFds: Record<number, number> = {};
     for (const [index, tree] of makeIdmappedMounts(spec, bundle, undo)) {
-      idmappedMountFds[index] = 3 + preservedFds + 1 + extraFds.length;
+      idmappedMountFds[index] = extraFdNumber(preservedFds, extraFds.length);
       extraFds.push(tree);
     }
     const seccomp = spec.linux?.seccomp ? compileSeccompFor(spec) : undefined;
@@ -149,7 +148,7 @@ export function createContainer(opts: CreateOptions): Created {
       noPivot: opts.noPivot,
       preservedFds,
       extraEnv: listenFds ? [`LISTEN_FDS=${listenFds}`, "LISTEN_PID=1"] : [],
-      consoleFd: opts.consoleSocket || terminal ? 3 + preservedFds + 1 : undefined,
+      consoleFd: opts.consoleSocket || terminal ? extraFdNumber(preservedFds, 0) : undefined,
       idmappedMountFds,
       foregroundTerminal: terminal !== undefined && process.stdout.isTTY === true,
       seccomp,
@@ -224,17 +223,6 @@ function checkProcMounts(spec: Spec): void {
   });
 }
 
-/** The init sent its seccomp listener (Step.SECCOMP_LISTENER): hand it to the agent. */
-export function passListener(sock: number, agent: SeccompAgent | undefined, pid: number, state: HookState): void {
-  const fd = native.recvFd(sock);
-  try {
-    if (!agent) throw new RuntimeError("linux.seccomp: the filter has a listener but no listenerPath");
-    sendToSeccompAgent(agent, fd, pid, state);
-  } finally {
-    native.close(fd);
-  }
-}
-
 function compileSeccompFor(spec: Spec): SeccompProgram {
   let compiled;
   try {
@@ -277,6 +265,13 @@ function inheritedListenFds(): number {
   const pid = Number(process.env.LISTEN_PID);
   const n = Number(process.env.LISTEN_FDS);
   return pid === process.pid && Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/** root.path on the host (relative to the bundle), which must be a directory. */
+export function rootfsOf(root: NonNullable<Spec["root"]>, bundle: string): string {
+  const rootfs = isAbsolute(root.path) ? root.path : resolve(bundle, root.path);
+  if (statKind(rootfs) !== "dir") throw new RuntimeError(`config.json: /root/path: rootfs ${rootfs} does not exist or is not a directory`);
+  return rootfs;
 }
 
 export function statKind(path: string): "dir" | "file" | "missing" {

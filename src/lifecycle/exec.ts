@@ -7,10 +7,11 @@ import { native, procStat } from "../syscalls/index.js";
 import { loadContainer } from "./container.js";
 import { RuntimeError } from "./errors.js";
 import { forwardSignals, waitExitStatus } from "./foreground.js";
-import { checkPreservedFds, passListener } from "./create.js";
+import { checkPreservedFds } from "./create.js";
+import { passListener } from "./seccomp-agent.js";
 import { hookStateOf } from "./hooks.js";
 import { Step } from "../plan/compile.js";
-import { driveInit, Undo } from "./init-process.js";
+import { driveInit, extraFdNumber, Undo } from "./init-process.js";
 import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
 import { PidfdSocket } from "./pidfd-socket.js";
 import { lsmFor } from "./lsm.js";
@@ -70,13 +71,13 @@ async function execInner(opts: ExecOptions): Promise<number> {
       const sock = openConsoleSocket(opts.consoleSocket);
       ourFds.push(sock);
       extraFds.push(sock);
-      consoleFd = 3 + (opts.preserveFds ?? 0) + 2;
+      consoleFd = extraFdNumber(opts.preserveFds ?? 0, 1);
     } else if (needsForegroundTerminal(!!proc.terminal, opts.detach, opts.consoleSocket)) {
       terminal = terminalChannel();
       const channel = terminal;
       undo.push(() => channel.close());
       extraFds.push(channel.initEnd);
-      consoleFd = 3 + (opts.preserveFds ?? 0) + 2;
+      consoleFd = extraFdNumber(opts.preserveFds ?? 0, 1);
     }
     const seccomp = c.state.seccomp;
     const setgroupsDenied = isSetgroupsDenied(c.state.initPid);
@@ -84,7 +85,7 @@ async function execInner(opts: ExecOptions): Promise<number> {
       throw new RuntimeError("process.user.additionalGids: supplementary groups cannot be set: the container's user namespace denies setgroups");
     const program = compileExec(proc, {
       nsFlags: namespacesToJoin(c.state.initPid),
-      pidfd: 3 + (opts.preserveFds ?? 0) + 1,
+      pidfd: extraFdNumber(opts.preserveFds ?? 0, 0),
       consoleFd,
       foregroundTerminal: terminal !== undefined && process.stdout.isTTY === true,
       preservedFds: opts.preserveFds ?? 0,

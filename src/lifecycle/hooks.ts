@@ -8,7 +8,7 @@ import type { Hook, Hooks } from "../spec/types.js";
 import type { StoredState } from "../state/store.js";
 import { native, procStat, signalPid, sleepMs } from "../syscalls/index.js";
 import { RuntimeError } from "./errors.js";
-import { driveInit, Undo } from "./init-process.js";
+import { driveInit, extraFdNumber, Undo } from "./init-process.js";
 import { namespacesToJoin } from "./namespaces.js";
 import { warn } from "./log.js";
 
@@ -72,7 +72,7 @@ export function runContainerHooks(kind: HookKind, hooks: Hook[] | undefined, sta
     const pidfd = native.pidfdOpen(initPid);
     const undo = new Undo();
     try {
-      const program = compileHookExec(h, { nsFlags: namespacesToJoin(initPid), pidfd: 4, origin: describe(kind, i, h) });
+      const program = compileHookExec(h, { nsFlags: namespacesToJoin(initPid), pidfd: extraFdNumber(0, 0), origin: describe(kind, i, h) });
       native.setSubreaper(true);
       const pid = driveInit(program, { preservedFds: 0, extraFds: [pidfd], stdio: [readEnd, -1, -1] }, undo, () => {});
       native.close(readEnd);

@@ -65,7 +65,8 @@ export function checkSetgroups(plan: IdMapPlan, additionalGids: readonly number[
   );
 }
 
-function mapLines(maps: readonly IdMapping[] = []): string {
+/** uid_map/gid_map text: one `containerID hostID size` line per mapping. */
+export function mapLines(maps: readonly IdMapping[] = []): string {
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join("");
 }
 

@@ -1,15 +1,15 @@
 // Idmapped bind mounts (mounts[].uidMappings/gidMappings with idmap or ridmap). The kernel lets
 // only the host's namespaces give a mount an idmapping, so tsrun makes each one as a detached mount
 // and the init moves it into place (OP_MOUNT_FD).
-import { isAbsolute, resolve } from "node:path";
 import { MS } from "../plan/constants.js";
 import { mountAttrOf, parseMountOptions } from "../plan/mount-options.js";
-import type { IdMapping, Mount, Spec } from "../spec/types.js";
+import type { Mount, Spec } from "../spec/types.js";
+import { resolveSource } from "../plan/compile.js";
+import { mapLines } from "./idmap.js";
 import { native } from "../syscalls/index.js";
 import { RuntimeError } from "./errors.js";
 import type { Undo } from "./init-process.js";
 
-const mapText = (maps: IdMapping[] = []) => maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join("");
 
 export function isIdmapped(m: Mount): boolean {
   return !!(m.uidMappings || m.gidMappings || m.options?.some((o) => o === "idmap" || o === "ridmap"));
@@ -25,17 +25,17 @@ export function makeIdmappedMounts(spec: Spec, bundle: string, undo: Undo): Map<
       const origin = `mounts[${i}]`;
       const parsed = parseMountOptions(m.options);
       if (!(parsed.bind || m.type === "bind")) throw new RuntimeError(`${origin}: only bind mounts can be idmapped by tsrun`);
-      const key = mapText(m.uidMappings) + "/" + mapText(m.gidMappings);
+      const key = mapLines(m.uidMappings) + "/" + mapLines(m.gidMappings);
       let userns = namespaces.get(key);
       if (userns === undefined) {
         try {
-          userns = native.userNamespace(mapText(m.uidMappings), mapText(m.gidMappings));
+          userns = native.userNamespace(mapLines(m.uidMappings), mapLines(m.gidMappings));
         } catch (e) {
           throw new RuntimeError(`${origin}.uidMappings: cannot make a user namespace with these mappings: ${(e as Error).message}`);
         }
         namespaces.set(key, userns);
       }
-      const source = isAbsolute(m.source ?? "") ? m.source! : resolve(bundle, m.source ?? "");
+      const source = resolveSource(m.source ?? "", bundle);
       const attrs = mountAttrOf(parsed.flags & ~(MS.BIND | MS.REC | MS.REMOUNT));
       try {
         const tree = native.idmappedTree(source, userns, parsed.recursive, parsed.recursiveIdmap, attrs | parsed.attrSet, parsed.attrClr);

@@ -25,6 +25,12 @@ export class Undo {
   }
 }
 
+/** The fd number, inside tsrun-init, of extraFds[index]: spawnInit gives it the preserved fds from 3,
+ * then its end of the sync socket, then the extra fds. */
+export function extraFdNumber(preservedFds: number, index: number): number {
+  return 3 + preservedFds + 1 + index;
+}
+
 /** Starts tsrun-init, feeds it the program and answers it until it is ready. Returns the pid of the
  * process it made (the container init, or an exec'd process). */
 export function driveInit(

@@ -1,21 +1,10 @@
 // AppArmor profiles and SELinux labels: applied where the host runs that LSM, refused clearly where
 // it does not (a container that asked for confinement must never run without it).
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { LsmFacts } from "../plan/compile.js";
+import { apparmorEnabled, selinuxEnabled } from "../spec/lsm-host.js";
 import type { Process } from "../spec/types.js";
 import { RuntimeError } from "./errors.js";
-
-function apparmorEnabled(): boolean {
-  try {
-    return readFileSync("/sys/module/apparmor/parameters/enabled", "utf8").trim() === "Y";
-  } catch {
-    return false;
-  }
-}
-
-function selinuxEnabled(): boolean {
-  return existsSync("/sys/fs/selinux/enforce");
-}
 
 /** What the init needs to label `process`; throws when a requested LSM is not running here. */
 export function lsmFor(process: Process, base: string): LsmFacts {

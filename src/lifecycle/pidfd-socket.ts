@@ -1,6 +1,7 @@
 // --pidfd-socket (runc 1.2): a pidfd of the new process goes to the caller's unix socket, one fd by
 // SCM_RIGHTS with "standard" (a container's init) or "setns" (an exec'd process) as payload.
 import { native } from "../syscalls/index.js";
+import { connectCallerSocket } from "./console.js";
 import { RuntimeError } from "./errors.js";
 
 export class PidfdSocket {
@@ -9,12 +10,7 @@ export class PidfdSocket {
 
   /** Connects at once, so a wrong path fails before anything is made. */
   static connect(path: string | undefined): PidfdSocket | undefined {
-    if (!path) return undefined;
-    try {
-      return new PidfdSocket(native.unixConnect(path), path);
-    } catch (e) {
-      throw new RuntimeError(`pidfd socket ${path}: ${(e as Error).message.replace(/^connect [^:]*: /, "").toLowerCase()}`);
-    }
+    return path ? new PidfdSocket(connectCallerSocket("pidfd socket", path), path) : undefined;
   }
 
   send(pid: number, kind: "standard" | "setns"): void {

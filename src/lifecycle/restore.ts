@@ -2,10 +2,10 @@
 // with the config's resources), lets criu rebuild the process tree inside it, then records the
 // restored init in state.json. Detached it returns at once; otherwise it waits like `run`.
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { cgroupManagerFor, containerDeviceRules, readHostCgroupInfo, resolvePaths } from "../cgroups/index.js";
 import type { CgroupManager, SavedCgroup } from "../cgroups/types.js";
-import { hasNamespace } from "../plan/compile.js";
+import { hasNamespace, resolveSource } from "../plan/compile.js";
 import {
   cgroupRoots, CriuOptionError, DESCRIPTORS_FILE, externalNamespaces, RESTORE_LOG, restoreArgs, restoreMountpoints,
   type CriuHostFacts, type RestoreOptions,
@@ -18,7 +18,6 @@ import {
   type StoredState,
 } from "../state/store.js";
 import { native, procStat, signalPid } from "../syscalls/index.js";
-import { kindOf } from "./checkpoint.js";
 import { checkConsole } from "./console.js";
 import { checkId, loadContainer } from "./container.js";
 import { bindRootfs, ensureDir, runCriu } from "./criu.js";
@@ -27,7 +26,7 @@ import { RuntimeError } from "./errors.js";
 import { forwardSignals, waitExitStatus } from "./foreground.js";
 import { hookStateOf, runHostHooks } from "./hooks.js";
 import { Undo, waitGone } from "./init-process.js";
-import { nowRfc3339Nano } from "./create.js";
+import { nowRfc3339Nano, rootfsOf, statKind } from "./create.js";
 import { warn } from "./log.js";
 
 export interface RestoreRequest extends Omit<RestoreOptions, "imagePath" | "workPath"> {
@@ -81,8 +80,7 @@ export async function restoreContainer(req: RestoreRequest): Promise<number> {
   checkConsole(!!spec.process.terminal, !!req.detach, req.consoleSocket);
   if (spec.process.terminal)
     throw new RuntimeError("restoring a container with a terminal is not supported by tsrun yet (criu's orphan-pts-master needs its RPC interface)");
-  const rootfs = isAbsolute(spec.root.path) ? spec.root.path : resolve(bundle, spec.root.path);
-  if (kindOf(rootfs) !== "dir") throw new RuntimeError(`config.json: /root/path: rootfs ${rootfs} does not exist or is not a directory`);
+  const rootfs = rootfsOf(spec.root, bundle);
   const descriptors = readDescriptors(imagePath);
   const hooks = spec.hooks ?? {};
   for (const kind of ["prestart", "createRuntime", "createContainer", "startContainer"] as const)
@@ -112,8 +110,8 @@ export async function restoreContainer(req: RestoreRequest): Promise<number> {
     const criuRoot = join(containerDir(req.root, req.id), "criu-root");
     const unbind = bindRootfs(rootfs, criuRoot);
     undo.push(unbind);
-    const bindSource = (s: string) => (s.startsWith("/") ? s : join(bundle, s));
-    makeMountpoints(criuRoot, restoreMountpoints(spec, kindOf, bindSource));
+    const bindSource = (s: string) => resolveSource(s, bundle);
+    makeMountpoints(criuRoot, restoreMountpoints(spec, statKind, bindSource));
 
     const nsFds: Record<string, number> = {};
     const extraStdio: number[] = [];
@@ -124,7 +122,7 @@ export async function restoreContainer(req: RestoreRequest): Promise<number> {
       extraStdio.push(fd);
     }
     const host: CriuHostFacts = {
-      kindInRoot: (p) => kindOf(join(rootfs, p)),
+      kindInRoot: (p) => statKind(join(rootfs, p)),
       bindSource,
       cgroupPaths: cgroup.saved.paths,
       cgroupV2: v2,

@@ -18,9 +18,20 @@ export function seccompAgentOf(seccomp: { listenerPath?: string; listenerMetadat
   return { listenerPath, listenerMetadata: seccomp.listenerMetadata };
 }
 
-/** Sends the listener fd of process `pid` to the agent. The agent must be listening: a container
- * whose notifications nobody answers would hang on its first filtered syscall. */
-export function sendToSeccompAgent(agent: SeccompAgent, listenerFd: number, pid: number, state: HookState): void {
+/** The init sent its seccomp listener on `sock` (Step.SECCOMP_LISTENER): hand it to the agent. */
+export function passListener(sock: number, agent: SeccompAgent | undefined, pid: number, state: HookState): void {
+  const fd = native.recvFd(sock);
+  try {
+    if (!agent) throw new RuntimeError("linux.seccomp: the filter has a listener but no listenerPath");
+    sendToAgent(agent, fd, pid, state);
+  } finally {
+    native.close(fd);
+  }
+}
+
+/** The agent must be listening: a container whose notifications nobody answers would hang on its
+ * first filtered syscall. */
+function sendToAgent(agent: SeccompAgent, listenerFd: number, pid: number, state: HookState): void {
   const message = {
     ociVersion: state.ociVersion,
     fds: ["seccompFd"],

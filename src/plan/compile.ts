@@ -16,22 +16,11 @@ export interface HostFacts {
   cgroupV2?: boolean;
 }
 
-export interface PlanOptions {
+/** The container's process settings (ProcessOptions) and what only a whole container has. */
+export interface PlanOptions extends Omit<ProcessOptions, "finalAffinity" | "startHooks"> {
   bundle: string;
   rootfs: string;
-  /** exec.fifo the init blocks on until `start`; absent when the process should run at once. */
-  fifoPath?: string;
   noPivot?: boolean;
-  /** fds 3.. the container inherits (LISTEN_FDS + --preserve-fds). */
-  preservedFds?: number;
-  /** Extra environment entries appended to process.env (LISTEN_FDS...). */
-  extraEnv?: string[];
-  consoleFd?: number;
-  foregroundTerminal?: boolean;
-  seccomp?: SeccompProgram;
-  lsm?: LsmFacts;
-  /** See ProcessOptions.setgroupsDenied. */
-  setgroupsDenied?: boolean;
   /** Idmapped binds tsrun made as detached mounts: mount index -> the fd number in the init. */
   idmappedMountFds?: Record<number, number>;
 }
@@ -156,8 +145,11 @@ export function compile(spec: Spec, opts: PlanOptions, host: HostFacts): Program
 }
 
 export interface ProcessOptions {
+  /** exec.fifo the init blocks on until `start`; absent when the process should run at once. */
   fifoPath?: string;
+  /** fds 3.. the process inherits (LISTEN_FDS + --preserve-fds). */
   preservedFds?: number;
+  /** Extra environment entries appended to process.env (LISTEN_FDS...). */
   extraEnv?: string[];
   /** fd (in the init) of the console socket to send a pty master on, when process.terminal. */
   consoleFd?: number;
@@ -444,7 +436,8 @@ function kernelMountFor(m: Mount, spec: Spec, host: HostFacts): Mount {
   return m;
 }
 
-function resolveSource(source: string, bundle: string): string {
+/** A bind mount's source on the host: relative ones are relative to the bundle. */
+export function resolveSource(source: string, bundle: string): string {
   if (source.startsWith("/")) return source;
   return `${bundle.replace(/\/+$/, "")}/${source}`;
 }

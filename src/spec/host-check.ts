@@ -8,6 +8,7 @@ import { accessSync, constants, readdirSync, readFileSync, statSync } from "node
 import { isAbsolute, join, resolve } from "node:path";
 import { CAPABILITIES, CAPABILITY_SETS, NAMESPACE_PROC_NAMES, SECCOMP_ACTION_KERNEL_NAMES } from "./constants.js";
 import { escapePointer } from "./json.js";
+import { apparmorEnabled, selinuxEnabled } from "./lsm-host.js";
 import type { Problem } from "./problems.js";
 import { Collector } from "./semantic.js";
 import type { NamespaceType } from "./types.js";
@@ -337,7 +338,6 @@ export function readHostFacts(): HostFacts {
   const capEff = /^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1];
   const capLast = readText("/proc/sys/kernel/cap_last_cap");
   const limits = readText("/proc/self/limits");
-  const apparmor = readText("/sys/module/apparmor/parameters/enabled");
   const mountinfo = readText("/proc/self/mountinfo") ?? "";
 
   return {
@@ -349,8 +349,8 @@ export function readHostFacts(): HostFacts {
       actions: actions !== undefined ? new Set(actions.trim().split(/\s+/)) : undefined,
     },
     capLastCap: capLast !== undefined ? Number(capLast.trim()) : undefined,
-    apparmorEnabled: apparmor !== undefined ? apparmor.trim().startsWith("Y") : false,
-    selinuxEnabled: statKind("/sys/fs/selinux/enforce") !== undefined,
+    apparmorEnabled: apparmorEnabled(),
+    selinuxEnabled: selinuxEnabled(),
     resctrlMounted: / - resctrl /.test(mountinfo),
     hardRlimits: limits !== undefined ? parseProcLimits(limits) : undefined,
     capSysResource: capEff !== undefined ? (BigInt(`0x${capEff}`) >> BigInt(CAPABILITIES.CAP_SYS_RESOURCE)) % 2n === 1n : undefined,

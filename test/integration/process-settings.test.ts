@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeBundle, type OciConfig } from "../../bundle-fixtures/rootfs.js";
+import { apparmorEnabled } from "../../src/spec/lsm-host.js";
 import { cgroupDirsOf, processesMentioning, repo, Runtime } from "../lib/tsrun.js";
 
 const work = mkdtempSync(join(tmpdir(), "tsrun-proc-"));
@@ -175,13 +176,7 @@ t.test("execCPUAffinity: exec runs on the final CPUs; a bad list is refused clea
   t.end();
 });
 
-const apparmorOn = (() => {
-  try {
-    return readFileSync("/sys/module/apparmor/parameters/enabled", "utf8").trim() === "Y";
-  } catch {
-    return false;
-  }
-})();
+const apparmorOn = apparmorEnabled();
 
 t.test("apparmorProfile: the process runs under the profile; an unknown profile fails clearly", { skip: apparmorOn ? false : "this kernel runs no AppArmor (/sys/module/apparmor is absent): the refusal is tested in lifecycle.test.ts" }, (t) => {
   const r = rt.run(["run", "--bundle", bundle(["cat", "/proc/self/attr/current"], (c) => (c.process!.apparmorProfile = "unconfined")), uid("aa")]);
