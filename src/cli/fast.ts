@@ -54,6 +54,28 @@ export function parseFast(args: string[], defaultRoot: string): FastParse | unde
   return { command, argv };
 }
 
+/**
+ * Does the command line ask for the version? Go's flag rules on the global flags, as runc's: they
+ * are read up to the first positional argument (the command) or `--`; a value flag takes the next
+ * argument whatever it looks like (`--root --version` sets the root); `-v`, `--version`,
+ * `-version` and `--version=true` ask for it; help wins over it; an unknown flag is for yargs to
+ * report, so the answer is then no.
+ */
+export function wantsVersion(args: string[]): boolean {
+  let version = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--" || !a.startsWith("-") || a === "-") break;
+    const [name, inline] = splitFlag(a);
+    if (name === "version" || name === "v") version = inline === undefined || inline === "true";
+    else if (name === "help" || name === "h") return false;
+    else if (GLOBAL_FLAGS[name] === "string") {
+      if (inline === undefined) i++;
+    } else if (GLOBAL_FLAGS[name] !== "bool" || (inline !== undefined && inline !== "true" && inline !== "false")) return false;
+  }
+  return version;
+}
+
 function splitFlag(a: string): [string, string | undefined] {
   const body = a.replace(/^--?/, "");
   const eq = body.indexOf("=");

@@ -1,6 +1,6 @@
 // tsrun's command line: runc's flags, argument forms and output, on yargs.
 import { commands } from "./commands.js";
-import { parseFast } from "./fast.js";
+import { parseFast, wantsVersion } from "./fast.js";
 import { GLOBAL_FLAGS, takesValue } from "./flags.js";
 import { UsageError } from "./usage.js";
 import { logError } from "./log.js";
@@ -13,13 +13,9 @@ import { defaultRoot } from "./root.js";
 
 export async function main(args: string[]): Promise<number> {
   if (args.length === 0) args = ["--help"];
-  if (args.includes("--version") || args.includes("-v") || args.includes("-version")) {
-    const first = args.findIndex((a) => !a.startsWith("-"));
-    const flag = args.findIndex((a) => a === "--version" || a === "-v" || a === "-version");
-    if (first === -1 || flag < first) {
-      process.stdout.write(VERSION_TEXT);
-      return 0;
-    }
+  if (wantsVersion(args)) {
+    process.stdout.write(VERSION_TEXT);
+    return 0;
   }
   let exitCode = 0;
   args = splitTrailing(joinStdinValues(specFlags(args)));
