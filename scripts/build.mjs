@@ -25,14 +25,37 @@ function newer(target, sources) {
   return sources.every((s) => statSync(join(repo, s)).mtimeMs <= t);
 }
 
-// 1. tsrun-init: static, musl when available (about 30 KB instead of about 800 KB with glibc)
+// 0. the tools the native parts need, named by the package that brings them when one is missing
+// (node-gyp's make uses cc and g++, and runs gyp with python3)
+const missing = [[process.env.TSRUN_INIT_CC || "cc", "gcc"], ["g++", "g++"], ["make", "make"], ["python3", "python3"]].filter(([tool]) => !onPath(tool));
+if (missing.length > 0) fail(missing.map(([tool]) => tool).join(", "), missing.map(([, pkg]) => pkg));
+
+function fail(what, pkgs) {
+  process.stderr.write(`build: no ${what}: install ${pkgs.join(" ")} (Debian/Ubuntu: apt-get install ${pkgs.join(" ")})\n`);
+  process.exit(1);
+}
+
+// 1. tsrun-init: static, musl when available (about 30 KB instead of about 700 KB with glibc);
+// TSRUN_INIT_CC names another compiler (the tests build it with glibc's gcc that way)
 const initOut = join(repo, "native/out/tsrun-init");
 const initSources = ["native/init/init.c", "native/wire/wire.h"];
 if (!newer(initOut, initSources)) {
-  step("tsrun-init");
   mkdirSync(dirname(initOut), { recursive: true });
-  const cc = onPath("musl-gcc") ? "musl-gcc" : "gcc";
-  run(cc, ["-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-o", initOut, "native/init/init.c"]);
+  const cc = process.env.TSRUN_INIT_CC || (onPath("musl-gcc") ? "musl-gcc" : "cc");
+  let macros;
+  try {
+    macros = execFileSync(cc, ["-E", "-dM", "-x", "c", "-"], { input: "#include <stdio.h>\n", encoding: "utf8", stdio: ["pipe", "pipe", "ignore"] });
+  } catch {
+    fail(`C library headers for ${cc}`, ["libc6-dev"]);
+  }
+  const libc = /\b__GLIBC__\b/.test(macros) ? "glibc" : "musl";
+  try {
+    run(cc, ["-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-o", initOut, "native/init/init.c"]);
+  } catch {
+    process.stderr.write(`build: ${cc} could not build tsrun-init (${libc}; its messages are above)\n`);
+    process.exit(1);
+  }
+  step(`tsrun-init: ${libc} (${cc} -static), ${Math.round(statSync(initOut).size / 1024)} KB`);
 }
 
 // 2. the addon; rebuilt whenever the init changes because it embeds it
@@ -41,10 +64,14 @@ const shimSources = readdirSync(join(repo, "native/shim")).map((f) => `native/sh
 if (!newer(addon, [...shimSources, "binding.gyp"]) || statSync(addon).mtimeMs < statSync(initOut).mtimeMs) {
   step("addon");
   // configure again when binding.gyp changed (a new source file): the old Makefile would not build it
-  if (!newer(join(repo, "build/Makefile"), ["binding.gyp"])) run(bin("node-gyp"), ["configure"]);
+  // headers of the running node, when it ships them (Debian's libnode-dev, NodeSource): node-gyp
+  // would otherwise download them, which fails offline
+  const prefix = dirname(dirname(process.execPath));
+  const env = !process.env.npm_config_nodedir && existsSync(join(prefix, "include/node/common.gypi")) ? { ...process.env, npm_config_nodedir: prefix } : process.env;
+  if (!newer(join(repo, "build/Makefile"), ["binding.gyp"])) run(bin("node-gyp"), ["configure"], { env });
   // make does not see the .incbin dependency on tsrun-init: drop the object so it is rebuilt
   rmSync(join(repo, "build/Release/obj.target/tsrun/native/shim/shim.o"), { force: true });
-  run(bin("node-gyp"), ["build"]);
+  run(bin("node-gyp"), ["build"], { env });
 }
 
 // 3. validators generated ahead of time: no schema is compiled when tsrun starts

@@ -57,17 +57,39 @@
 #ifndef SYS_fsmount
 #define SYS_fsmount 432
 #endif
+#ifndef OPEN_TREE_CLONE
 #define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
 #define MOVE_MOUNT_F_EMPTY_PATH 0x4
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
 #define MOVE_MOUNT_T_EMPTY_PATH 0x40
+#endif
+#ifndef FSOPEN_CLOEXEC
 #define FSOPEN_CLOEXEC 1
+#endif
+#ifndef FSCONFIG_CMD_CREATE
 #define FSCONFIG_CMD_CREATE 6
+#endif
+#ifndef FSMOUNT_CLOEXEC
 #define FSMOUNT_CLOEXEC 1
+#endif
+#ifndef MOUNT_ATTR_RDONLY
 #define MOUNT_ATTR_RDONLY 0x1
+#endif
+#ifndef MOUNT_ATTR_NOSUID
 #define MOUNT_ATTR_NOSUID 0x2
+#endif
+#ifndef MOUNT_ATTR_NODEV
 #define MOUNT_ATTR_NODEV 0x4
+#endif
+#ifndef MOUNT_ATTR_NOEXEC
 #define MOUNT_ATTR_NOEXEC 0x8
+#endif
+#ifndef RESOLVE_NO_SYMLINKS
 #define RESOLVE_NO_SYMLINKS 0x04
+#endif
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
@@ -80,8 +102,12 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef RESOLVE_NO_MAGICLINKS
 #define RESOLVE_NO_MAGICLINKS 0x02
+#endif
+#ifndef RESOLVE_IN_ROOT
 #define RESOLVE_IN_ROOT 0x10
+#endif
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT 47
 #define PR_CAP_AMBIENT_RAISE 2
