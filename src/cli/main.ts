@@ -10,6 +10,7 @@ import { SpecError } from "../spec/problems.js";
 import { VERSION_TEXT } from "./version.js";
 import { splitTrailing } from "./trailing.js";
 import { defaultRoot } from "./root.js";
+import { helpWidth, wrapHelp } from "./wrap.js";
 
 export async function main(args: string[]): Promise<number> {
   if (args.length === 0) args = ["--help"];
@@ -37,7 +38,7 @@ export async function main(args: string[]): Promise<number> {
         throw new UsageError(msg);
       })
       .parseAsync(args, {}, (_err, _argv, output) => {
-        if (output) process.stdout.write(output + "\n");
+        if (output) process.stdout.write(wrapHelp(output, helpWidth()) + "\n");
       });
     exitCode = process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (e) {

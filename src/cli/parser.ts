@@ -31,7 +31,7 @@ export function buildParser(argv: string[], defaultRoot: string): Argv {
     .alias("help", "h")
     .strictOptions()
     .demandCommand(1, "tsrun: a command is required (see --help)")
-    .wrap(Math.min(120, process.stdout.columns || 100));
+    .wrap(null); // wrapped at spaces by wrapHelp (src/cli/wrap.ts)
   for (const cmd of commands) y = y.command(cmd);
   return y;
 }

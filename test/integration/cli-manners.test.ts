@@ -49,3 +49,41 @@ for (const [name, bin] of [["tsrun", TSRUN], ["runc", RUNC]] as const) {
     for (const a of DOES_NOT) t.not(call(bin, a).stdout, plain.stdout, `${a.join(" ")}: no version`);
   });
 }
+
+// --help at any width, with or without a terminal: lines break at spaces only, never inside a word.
+const SCRIPT = spawnSync("sh", ["-c", "command -v script"], { encoding: "utf8" }).stdout.trim();
+const HELPS = [["--help"], ["exec", "--help"], ["checkpoint", "--help"], ["update", "--help"], ["run", "--help"]];
+
+function helpAt(args: string[], columns: number | "pipe"): string {
+  if (columns === "pipe") return call(TSRUN, args).stdout;
+  const cmd = `stty cols ${columns} rows 50; exec ${[TSRUN, ...args].map((a) => `'${a}'`).join(" ")}`;
+  return spawnSync(SCRIPT, ["-qec", cmd, "/dev/null"], { encoding: "utf8", timeout: 10_000 }).stdout.replace(/\r/g, "");
+}
+
+const tokens = (s: string) => s.split(/\s+/).filter((w) => w !== "").sort();
+
+t.test("--help never breaks a word across lines, at widths 40, 80, 200 and without a terminal", { skip: SCRIPT ? false : "no script(1) (bsdutils) for a terminal" }, async (t) => {
+  const { commands } = await import("../../src/cli/commands.js");
+  for (const args of HELPS) {
+    const outputs = new Map<number | "pipe", string>();
+    for (const w of [40, 80, 200, "pipe"] as const) outputs.set(w, helpAt(args, w));
+    const words = tokens(outputs.get("pipe")!);
+    t.ok(words.length > 20, `${args.join(" ")}: help printed`);
+    for (const [w, out] of outputs) {
+      t.same(tokens(out), words, `${args.join(" ")} at ${w}: the same words as every other width`);
+      if (w === "pipe") continue;
+      const tooLong = out.split("\n").filter((l) => l.length > w && l.trim().includes(" "));
+      t.same(tooLong, [], `${args.join(" ")} at ${w}: no line wider than the terminal (but a lone long word)`);
+    }
+    if (args[0] === "--help")
+      for (const c of commands) for (const word of String(c.describe).split(" ")) t.ok(words.includes(word), `"${word}" of ${c.command}'s description is whole`);
+  }
+});
+
+t.test("wrapHelp: a word longer than the room stands alone, unbroken", async (t) => {
+  const { wrapHelp } = await import("../../src/cli/wrap.js");
+  const long = "x".repeat(50);
+  t.equal(wrapHelp(`  --flag    short words then ${long} end`, 40), `  --flag    short words then\n            ${long}\n            end`);
+  t.equal(wrapHelp(`tsrun [global options] command [command options]`, 20), `tsrun [global\n    options] command\n    [command\n    options]`);
+  t.equal(wrapHelp("fits", 10), "fits");
+});
