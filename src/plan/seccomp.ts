@@ -116,6 +116,14 @@ export type SeccompCompiler = (description: string) => NativeSeccompResult;
 export interface SeccompOptions {
   /** libseccomp's binary-tree layout (SCMP_FLTATR_CTL_OPTIMIZE=2): faster on long allowlists. */
   binaryTree?: boolean;
+  /** Syscall numbers per architecture (libseccomp's tables through the addon, or a stand-in). */
+  syscalls?: SyscallTable;
+}
+
+/** libseccomp's syscall tables: a name's number on an arch (negative: none there), and the native arch. */
+export interface SyscallTable {
+  resolve(name: string, arch: string): number;
+  nativeArch(): string;
 }
 
 export interface SeccompDescription {
@@ -275,6 +283,92 @@ export const defaultCompiler: SeccompCompiler = (description) => {
   return addon.seccompCompile(description);
 };
 
+/** libseccomp's syscall tables, through the addon. */
+export const defaultSyscallTable: SyscallTable = {
+  resolve: (name, arch) => native.seccompResolveSyscall(name, arch),
+  nativeArch: () => native.seccompNativeArch(),
+};
+
+/** AUDIT_ARCH_* of the arches whose syscall numbers the ENOSYS prologue compares (x32 shares x86_64's). */
+const AUDIT_ARCH: Readonly<Record<string, number>> = Object.freeze({
+  x86_64: 0xc000003e,
+  x86: 0x40000003,
+  aarch64: 0xc00000b7,
+  arm: 0x40000028,
+  ppc64le: 0xc0000015,
+  s390x: 0x80000016,
+  riscv64: 0xc00000f3,
+});
+/** x32 syscalls reach the filter as x86_64 ones with this bit set in the number. */
+const X32_SYSCALL_BIT = 0x40000000;
+const ENOSYS = 38;
+
+// classic BPF (linux/filter.h)
+const BPF_LD_W_ABS = 0x20;
+const BPF_JMP_JEQ_K = 0x15;
+const BPF_JMP_JGT_K = 0x25;
+const BPF_JMP_JGE_K = 0x35;
+const BPF_JMP_JA = 0x05;
+const BPF_RET_K = 0x06;
+const SECCOMP_DATA_NR = 0;
+const SECCOMP_DATA_ARCH = 4;
+
+interface Insn { code: number; jt: number; jf: number; k: number }
+
+/**
+ * What runc does so that libc falls back from a syscall the profile predates (clone3 -> clone,
+ * faccessat2 -> faccessat): with an errno default, a syscall numbered above every syscall the
+ * profile names on that arch answers ENOSYS ("not implemented") instead of the default errno, for
+ * each arch `architectures` lists (without the list runc adds nothing, and neither do we). A
+ * prologue in front of libseccomp's program compares the number per arch; anything else, and x32
+ * syscalls, go on to libseccomp's program unchanged. Empty when no syscall needs it.
+ */
+export function enosysPrologue(seccomp: Seccomp, defaultAction: number, arches: string[], table: SyscallTable): Buffer {
+  const errnoDefault = (defaultAction & 0xffff0000) >>> 0 === SCMP_ACT.ERRNO && (defaultAction & 0xffff) !== ENOSYS;
+  if (!errnoDefault) return Buffer.alloc(0);
+  const names = new Set((seccomp.syscalls ?? []).flatMap((s) => s.names ?? []));
+  const limits: { audit: number; max: number; x32: boolean }[] = [];
+  for (const arch of arches) {
+    const audit = lookup(AUDIT_ARCH, arch);
+    if (audit === undefined) continue;
+    let max = -1;
+    for (const name of names) max = Math.max(max, table.resolve(name, arch));
+    if (max >= 0) limits.push({ audit, max, x32: arch === "x86_64" });
+  }
+  if (!limits.length) return Buffer.alloc(0);
+
+  // layout: ld arch; per arch [jeq arch; ld nr; (jge x32 bit -> program;) jgt max -> enosys, else program]; ja program; enosys: ret
+  const insns: (Insn & { to?: { jt?: "enosys" | "program" | "next"; jf?: "enosys" | "program" | "next" } })[] = [];
+  insns.push({ code: BPF_LD_W_ABS, jt: 0, jf: 0, k: SECCOMP_DATA_ARCH });
+  const blockEnds: number[] = [];
+  for (const l of limits) {
+    insns.push({ code: BPF_JMP_JEQ_K, jt: 0, jf: 0, k: l.audit, to: { jf: "next" } });
+    insns.push({ code: BPF_LD_W_ABS, jt: 0, jf: 0, k: SECCOMP_DATA_NR });
+    if (l.x32) insns.push({ code: BPF_JMP_JGE_K, jt: 0, jf: 0, k: X32_SYSCALL_BIT, to: { jt: "program" } });
+    insns.push({ code: BPF_JMP_JGT_K, jt: 0, jf: 0, k: l.max, to: { jt: "enosys", jf: "program" } });
+    blockEnds.push(insns.length);
+  }
+  insns.push({ code: BPF_JMP_JA, jt: 0, jf: 0, k: 1 });
+  const enosys = insns.length;
+  insns.push({ code: BPF_RET_K, jt: 0, jf: 0, k: (SCMP_ACT.ERRNO | ENOSYS) >>> 0 });
+  const program = insns.length;
+  let block = 0;
+  insns.forEach((insn, i) => {
+    if (i >= blockEnds[block]) block++;
+    const target = (to: "enosys" | "program" | "next") => (to === "enosys" ? enosys : to === "program" ? program : blockEnds[block]) - i - 1;
+    if (insn.to?.jt) insn.jt = target(insn.to.jt);
+    if (insn.to?.jf) insn.jf = target(insn.to.jf);
+  });
+  const out = Buffer.alloc(insns.length * 8);
+  insns.forEach((insn, i) => {
+    out.writeUInt16LE(insn.code, i * 8);
+    out.writeUInt8(insn.jt, i * 8 + 2);
+    out.writeUInt8(insn.jf, i * 8 + 3);
+    out.writeUInt32LE(insn.k >>> 0, i * 8 + 4);
+  });
+  return out;
+}
+
 /** libseccomp's version ("2.5.4"), through the addon. */
 export function libseccompVersion(): string {
   const addon = native as unknown as { seccompVersion?: () => string };
@@ -328,7 +422,8 @@ export function compileSeccomp(seccomp: Seccomp, compiler: SeccompCompiler = def
     warnings.push(`${ORIGIN}.architectures: ${spec} is unknown to libseccomp on this host: the filter does not cover it`);
   }
   if (out.bpf.length === 0 || out.bpf.length % 8 !== 0) throw new Error(`libseccomp exported a filter of ${out.bpf.length} bytes, not a whole number of instructions`);
-  if (out.bpf.length / 8 > BPF_MAXINSNS)
-    throw new SeccompError(ORIGIN, `the profile compiles to ${out.bpf.length / 8} BPF instructions; the kernel loads at most ${BPF_MAXINSNS} per filter`);
-  return { bpf: out.bpf, flags: d.flags, warnings, needsNotify: d.needsNotify };
+  const bpf = Buffer.concat([enosysPrologue(seccomp, d.description.defaultAction, d.description.arches, options.syscalls ?? defaultSyscallTable), out.bpf]);
+  if (bpf.length / 8 > BPF_MAXINSNS)
+    throw new SeccompError(ORIGIN, `the profile compiles to ${bpf.length / 8} BPF instructions; the kernel loads at most ${BPF_MAXINSNS} per filter`);
+  return { bpf, flags: d.flags, warnings, needsNotify: d.needsNotify };
 }

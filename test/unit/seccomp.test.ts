@@ -407,3 +407,33 @@ t.test("Podman's default profile behaves", async (t) => {
     "clone-newuts": 0, // podman allows clone; the capability set is what stops namespaces
   });
 });
+
+t.test("an errno default: syscalls newer than the profile's newest answer ENOSYS", async (t) => {
+  const archName = nativeArch === "x86_64" ? "SCMP_ARCH_X86_64" : nativeArch === "aarch64" ? "SCMP_ARCH_AARCH64" : undefined;
+  if (!archName) {
+    t.comment(`skipped: no ENOSYS prologue for native arch ${nativeArch}`);
+    return;
+  }
+  const profile = (extra: Partial<Seccomp> = {}): Seccomp => ({
+    defaultAction: "SCMP_ACT_ERRNO",
+    architectures: [archName],
+    syscalls: [{ names: ["mkdir", "mkdirat", "getpid", "exit_group", "exit", "write"], action: "SCMP_ACT_ALLOW" }],
+    ...extra,
+  });
+  // the helper's own syscalls after loading: everything the probes below need is allowed
+  const base = ["prctl", "seccomp", "read", "write", "close", "openat", "exit_group", "fstat", "newfstatat", "brk", "mmap", "munmap", "rt_sigprocmask", "clone", "wait4"];
+  const allow = (names: string[]) => ({ names: [...new Set([...base, ...names])], action: "SCMP_ACT_ALLOW" });
+  const withClone3 = compile(profile({ syscalls: [allow(["mkdir", "getpid"])] }));
+  const r = run(withClone3, ["clone3", "unshare-uts"]);
+  t.equal(r.out.clone3, ENOSYS, "clone3 (newer than every named syscall): ENOSYS");
+  t.equal(r.out["unshare-uts"], EPERM, "unshare (older, unlisted): the default errno");
+  const named = compile(profile({ syscalls: [allow(["mkdir", "getpid"]), { names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: ENOSPC }] }));
+  t.equal(run(named, ["clone3"]).out.clone3, ENOSPC, "a named clone3 keeps its own rule");
+  const noArches = compile({ defaultAction: "SCMP_ACT_ERRNO", syscalls: [allow(["mkdir", "getpid"])] });
+  t.equal(run(noArches, ["clone3"]).out.clone3, EPERM, "no architectures listed: the default errno, as runc");
+  const enosysDefault = compile(profile({ defaultErrnoRet: ENOSYS, syscalls: [allow(["mkdir"])] }));
+  const plain = compile({ defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: ENOSYS, architectures: [archName], syscalls: [allow(["mkdir"])] });
+  t.equal(enosysDefault.bpf.length, plain.bpf.length, "a default of ENOSYS needs no prologue");
+  const allowDefault = compile({ defaultAction: "SCMP_ACT_ALLOW", architectures: [archName], syscalls: [{ names: ["getpid"], action: "SCMP_ACT_ERRNO" }] });
+  t.equal(run(allowDefault, ["clone3"]).out.clone3, EINVAL, "an allow default lets clone3 through (EINVAL from its empty arguments)");
+});
