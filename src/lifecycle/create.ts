@@ -14,7 +14,7 @@ import {
   type StoredState,
 } from "../state/store.js";
 import { native, procStat } from "../syscalls/index.js";
-import { driveInit, extraFdNumber, Undo } from "./init-process.js";
+import { driveInitToReady, extraFdNumber, opsAfterReady, Undo, type ExecReport } from "./init-process.js";
 import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
 import { PidfdSocket } from "./pidfd-socket.js";
 import { checkMountLabel, lsmFor } from "./lsm.js";
@@ -52,6 +52,8 @@ export interface Created {
   pid: number;
   /** the foreground terminal, when tsrun itself holds the pty master */
   terminal?: TerminalChannel;
+  /** run: the init's channel that reaches EOF at execve (create: the init reports through exec.fifo) */
+  execReport?: ExecReport;
 }
 
 
@@ -160,7 +162,7 @@ export function createContainer(opts: CreateOptions): Created {
 
     if (opts.subreaper) native.setSubreaper(true);
     const hookState = (status: string, pid?: number) => hookStateOf(partial, status, pid);
-    const pid = driveInit(program, { preservedFds, extraFds }, undo, (initPid) => {
+    const { pid, execReport } = driveInitToReady(program, { preservedFds, extraFds }, undo, (initPid) => {
       if (idMaps) writeIdMaps(initPid, spec, idMaps);
       cgroup.apply(initPid);
       for (const w of cgroup.takeWarnings()) warn(w);
@@ -178,6 +180,12 @@ export function createContainer(opts: CreateOptions): Created {
       debugStep("create hooks done");
     });
     debugStep("init ready");
+    let report: ExecReport | undefined;
+    if (fifo) native.close(execReport); // from here on the init reports through exec.fifo, to start
+    else {
+      report = { fd: execReport, ops: program.ops };
+      undo.push(() => native.close(execReport));
+    }
     pidfdSocket?.send(pid, "standard");
 
     const stat = procStat(pid);
@@ -191,12 +199,13 @@ export function createContainer(opts: CreateOptions): Created {
       process: spec.process,
       hooks: spec.hooks,
       seccomp: seccomp && { bpf: seccomp.bpf.toString("base64"), flags: seccomp.flags, agent },
+      startOps: fifo ? opsAfterReady(program) : undefined,
     };
     writeState(opts.root, state);
     if (pidFile) writePidFile(pidFile, pid);
     pidfdSocket?.close();
     release();
-    return { state, pid, terminal };
+    return { state, pid, terminal, execReport: report };
   } catch (e) {
     undo.run();
     throw e;

@@ -12,18 +12,19 @@ export interface RunOptions extends Omit<CreateOptions, "waitForStart" | "subrea
 /** Returns the exit code tsrun should exit with. */
 export async function runContainer(opts: RunOptions): Promise<number> {
   if (opts.detach) {
-    afterStart(createContainer({ ...opts, waitForStart: false, detached: true }).state);
+    const { state, execReport } = createContainer({ ...opts, waitForStart: false, detached: true });
+    afterStart(state, execReport!);
     return 0;
   }
   const forwarder = forwardSignals();
   let created = false;
   try {
-    const { pid, state, terminal } = createContainer({ ...opts, waitForStart: false, subreaper: true, detached: false });
+    const { pid, state, terminal, execReport } = createContainer({ ...opts, waitForStart: false, subreaper: true, detached: false });
     created = true;
     const tty = terminal?.start();
     forwarder.attach(pid, state.initStartTime);
     try {
-      afterStart(state);
+      afterStart(state, execReport!);
       const status = await waitExitStatus(pid);
       if (tty) await Promise.race([tty.drained, new Promise((r) => setTimeout(r, 500))]);
       return status;

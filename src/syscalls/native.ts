@@ -29,7 +29,8 @@ interface Addon {
   setSubreaper(on: boolean): void;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   mkfifo(path: string, mode: number): void;
-  fifoStart(path: string, pidfd: number, timeoutMs: number): "started" | "dead" | "empty" | "timeout";
+  /** fd: the fifo, left open when started (EOF once the init has exec'd, or its ERROR message). */
+  fifoStart(path: string, pidfd: number, timeoutMs: number): { result: "started" | "dead" | "empty" | "timeout"; fd: number };
   initSize(): number;
   unixConnect(path: string): number;
   recvFd(sock: number): number;
