@@ -58,6 +58,7 @@ extern "C" const unsigned char tsrun_init_blob_end[];
 void RegisterSeccomp(Napi::Env env, Napi::Object exports);  // native/shim/seccomp.cc
 void RegisterBpf(Napi::Env env, Napi::Object exports);      // native/shim/bpf.cc
 void RegisterIdmap(Napi::Env env, Napi::Object exports);    // native/shim/idmap.cc
+void RegisterNotify(Napi::Env env, Napi::Object exports);   // native/shim/notify.cc
 
 namespace {
 
@@ -552,6 +553,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSeccomp(env, exports);
   RegisterBpf(env, exports);
   RegisterIdmap(env, exports);
+  RegisterNotify(env, exports);
   return exports;
 }
 

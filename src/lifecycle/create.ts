@@ -1,7 +1,7 @@
 // create: validate the bundle, compile the init program, start tsrun-init and drive it to ready.
 // Any failure undoes everything made so far (cgroup, state directory, the half-started init).
 import { readlinkSync, statSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { cgroupManagerFor, containerDeviceRules, detectCgroupMode, hugePageSizes, validateResources } from "../cgroups/index.js";
 import { formatProblem, SpecError } from "../spec/problems.js";
 import type { CgroupManager } from "../cgroups/types.js";
@@ -26,6 +26,7 @@ import { debug, debugStep, warn } from "./log.js";
 import { compileSeccomp } from "../plan/seccomp.js";
 import { passListener, seccompAgentOf } from "./seccomp-agent.js";
 import { prepareIdMaps, writeIdMaps } from "./idmap.js";
+import { bindNotifySocket, hostNotifySocket, makeNotifyDir, NOTIFY_SOCKET_IN_CONTAINER } from "./notify.js";
 
 export interface CreateOptions {
   root: string;
@@ -54,6 +55,8 @@ export interface Created {
   terminal?: TerminalChannel;
   /** run: the init's channel that reaches EOF at execve (create: the init reports through exec.fifo) */
   execReport?: ExecReport;
+  /** run with NOTIFY_SOCKET: the container's notify socket, to relay its READY from */
+  notifySocket?: number;
 }
 
 
@@ -92,6 +95,10 @@ export function createContainer(opts: CreateOptions): Created {
     if (pidfdSocket) undo.push(() => pidfdSocket.close());
     const fifo = opts.waitForStart ? fifoPath(opts.root, opts.id) : undefined;
     if (fifo) native.mkfifo(fifo, 0o622);
+    const notifySocketDir = hostNotifySocket() ? makeNotifyDir(opts.root, opts.id) : undefined;
+    // run: bound before the process can send; create: start binds it
+    const notifySocket = fifo ? undefined : bindNotifySocket(opts.root, opts.id);
+    if (notifySocket !== undefined) undo.push(() => native.close(notifySocket));
 
     const cgroup = cgroupManagerFor({
       id: opts.id,
@@ -149,7 +156,11 @@ export function createContainer(opts: CreateOptions): Created {
       fifoPath: fifo,
       noPivot: opts.noPivot,
       preservedFds,
-      extraEnv: listenFds ? [`LISTEN_FDS=${listenFds}`, "LISTEN_PID=1"] : [],
+      extraEnv: [
+        ...(listenFds ? [`LISTEN_FDS=${listenFds}`, "LISTEN_PID=1"] : []),
+        ...(notifySocketDir ? [`NOTIFY_SOCKET=${createsNamespace(spec, "mount") ? NOTIFY_SOCKET_IN_CONTAINER : join(notifySocketDir, "notify.sock")}`] : []),
+      ],
+      notifySocketDir,
       consoleFd: opts.consoleSocket || terminal ? extraFdNumber(preservedFds, 0) : undefined,
       idmappedMountFds,
       foregroundTerminal: terminal !== undefined && process.stdout.isTTY === true,
@@ -205,7 +216,7 @@ export function createContainer(opts: CreateOptions): Created {
     if (pidFile) writePidFile(pidFile, pid);
     pidfdSocket?.close();
     release();
-    return { state, pid, terminal, execReport: report };
+    return { state, pid, terminal, execReport: report, notifySocket };
   } catch (e) {
     undo.run();
     throw e;

@@ -5,6 +5,7 @@ import { loadContainer } from "./container.js";
 import { hookStateOf, runHostHooks } from "./hooks.js";
 import { RuntimeError } from "./errors.js";
 import { awaitExec, type ExecReport } from "./init-process.js";
+import { bindNotifySocket, relayReadySync } from "./notify.js";
 
 const START_TIMEOUT_MS = 60_000;
 
@@ -24,6 +25,7 @@ export function afterStart(state: StoredState, report: ExecReport): void {
 export function startContainer(root: string, id: string): void {
   const c = loadContainer(root, id);
   const release = lockContainer(root, id);
+  let notifySocket: number | undefined;
   try {
     const status = c.status();
     if (status === "stopped") throw new RuntimeError("cannot start a container that has stopped");
@@ -34,6 +36,7 @@ export function startContainer(root: string, id: string): void {
     try {
       if (procStat(c.state.initPid)?.startTime !== c.state.initStartTime) throw new RuntimeError("container init is gone");
       const fifo = fifoPath(root, id);
+      notifySocket = bindNotifySocket(root, id);
       const { result, fd } = native.fifoStart(fifo, pidfd, START_TIMEOUT_MS);
       if (result !== "started") throw new RuntimeError(`exec fifo is empty: container init ${result === "timeout" ? "did not respond" : "exited"}`);
       report = { fd, ops: c.state.startOps ?? [] };
@@ -42,7 +45,12 @@ export function startContainer(root: string, id: string): void {
       native.close(pidfd);
     }
     afterStart(c.state, report);
+  } catch (e) {
+    if (notifySocket !== undefined) native.close(notifySocket);
+    throw e;
   } finally {
     release();
   }
+  // with NOTIFY_SOCKET, start returns once the container is ready (without the lock: kill may come)
+  if (notifySocket !== undefined) relayReadySync(notifySocket, c.state.initPid);
 }
