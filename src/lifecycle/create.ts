@@ -174,6 +174,10 @@ export function createContainer(opts: CreateOptions): Created {
     if (opts.subreaper) native.setSubreaper(true);
     const hookState = (status: string, pid?: number) => hookStateOf(partial, status, pid);
     const { pid, execReport } = driveInitToReady(program, { preservedFds, extraFds }, undo, (initPid) => {
+      // from here on a tsrun killed half way leaves a state delete -f can find the init by
+      partial.initPid = initPid;
+      partial.initStartTime = procStat(initPid)?.startTime ?? "";
+      writeState(opts.root, partial);
       if (idMaps) writeIdMaps(initPid, spec, idMaps);
       cgroup.apply(initPid);
       for (const w of cgroup.takeWarnings()) warn(w);
