@@ -2,6 +2,7 @@
 # Build the static test fixtures (paths relative to the repository root):
 #   bundle-fixtures/probe.c        -> build/fixtures/probe
 #   bundle-fixtures/console-recv.c -> build/fixtures/console-recv
+#   bundle-fixtures/notify-recv.c  -> build/fixtures/notify-recv
 # Idempotent; a binary is rebuilt only when older than its source or this
 # script. Prints the probe's path.
 set -euo pipefail
@@ -34,4 +35,5 @@ build() {
 
 build probe
 build console-recv
+build notify-recv
 echo "$outdir/probe"

@@ -40,6 +40,9 @@
  *                       exit 128+signal
  *   pause               wait forever (pid 1 ignores unhandled SIGTERM: use
  *                       SIGKILL, or wait-signal)
+ *   notify MESSAGE      send MESSAGE as one datagram to the unix socket named by
+ *                       $NOTIFY_SOCKET (sd_notify; "@name" is abstract); exit 1
+ *                       with a message on stderr when it cannot
  * Without `exit`, the probe exits 0 (failures of report actions are only
  * reported, never fatal). Unknown arguments: message on stderr, exit 64.
  *
@@ -96,7 +99,10 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
+#include <stddef.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -1081,6 +1087,28 @@ static int syscalls_mode(int argc, char **argv)
 	return 0;
 }
 
+static void do_notify(const char *message)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un addr;
+	memset(&addr, 0, sizeof addr);
+	addr.sun_family = AF_UNIX;
+	if (!path || !*path || strlen(path) >= sizeof addr.sun_path) {
+		fprintf(stderr, "probe: notify: NOTIFY_SOCKET is unset or too long\n");
+		exit(1);
+	}
+	memcpy(addr.sun_path, path, strlen(path));
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + (path[0] == '@' ? 0 : 1));
+	if (path[0] == '@')
+		addr.sun_path[0] = 0;
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || sendto(s, message, strlen(message), 0, (struct sockaddr *)&addr, len) < 0) {
+		fprintf(stderr, "probe: notify %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	close(s);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "--syscalls"))
@@ -1115,7 +1143,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "stdin") || !strcmp(a, "uname"))
 			nargs = 0;
 		else if (!strcmp(a, "sleep") || !strcmp(a, "exit") ||
-			 !strcmp(a, "wait-signal"))
+			 !strcmp(a, "wait-signal") || !strcmp(a, "notify"))
 			nargs = 1, post = 1;
 		else if (!strcmp(a, "pause"))
 			nargs = 0, post = 1;
@@ -1148,7 +1176,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "stdin"))
 			act_stdin();
 		else if (!strcmp(a, "sleep") || !strcmp(a, "exit") ||
-			 !strcmp(a, "wait-signal"))
+			 !strcmp(a, "wait-signal") || !strcmp(a, "notify"))
 			k++;
 	}
 
@@ -1311,6 +1339,8 @@ int main(int argc, char **argv)
 				exit((int)strtol(argv[k + 1], NULL, 10) & 0xff);
 			} else if (!strcmp(a, "wait-signal")) {
 				do_wait_signal(argv[++k]);
+			} else if (!strcmp(a, "notify")) {
+				do_notify(argv[++k]);
 			} else if (!strcmp(a, "pause")) {
 				for (;;)
 					pause();

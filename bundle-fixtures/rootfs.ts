@@ -35,6 +35,8 @@ export const probeSource: string = join(repoRoot, "bundle-fixtures", "probe.c");
 export const probePath: string = join(repoRoot, "build", "fixtures", "probe");
 /** Receiving end of --console-socket (see bundle-fixtures/console-recv.c). */
 export const consoleRecvPath: string = join(repoRoot, "build", "fixtures", "console-recv");
+/** The host's end of NOTIFY_SOCKET (see bundle-fixtures/notify-recv.c). */
+export const notifyRecvPath: string = join(repoRoot, "build", "fixtures", "notify-recv");
 export const busyboxHostPath = "/bin/busybox";
 export const fixtureCacheDir = "/tmp/tsrun-fixtures";
 
@@ -55,11 +57,12 @@ function isFresh(bin: string, src: string): boolean {
   }
 }
 
-/** Build the fixtures (probe, console-recv) when missing or older than their sources. */
+/** Build the fixtures (probe, console-recv, notify-recv) when missing or older than their sources. */
 export function ensureProbe(): string {
   const fresh =
     isFresh(probePath, probeSource) &&
-    isFresh(consoleRecvPath, join(repoRoot, "bundle-fixtures", "console-recv.c"));
+    isFresh(consoleRecvPath, join(repoRoot, "bundle-fixtures", "console-recv.c")) &&
+    isFresh(notifyRecvPath, join(repoRoot, "bundle-fixtures", "notify-recv.c"));
   if (!fresh) {
     execFileSync("bash", [join(repoRoot, "bundle-fixtures", "build.sh")], {
       stdio: ["ignore", "ignore", "inherit"],

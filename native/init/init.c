@@ -180,6 +180,11 @@ static void send_msg(uint32_t type, int32_t a, int32_t b, const char *detail) {
 }
 
 static _Noreturn void fail(int index, int err, const char *detail) {
+  /* after READY nobody may be listening any more (create returned): no SIGPIPE, just exit */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &sa, NULL);
   send_msg(MSG_ERROR, index, err, detail);
   _exit(1);
 }
@@ -1003,20 +1008,22 @@ static int run_op(int index, struct op *o) {
     fifo_fd = open(o->s[0], O_PATH | O_CLOEXEC);
     return fifo_fd < 0 ? -1 : 0;
   case OP_READY:
+    /* the socket stays open until execve closes it: EOF tells tsrun the process was started, an
+     * ERROR that a later op failed, whether or not the process is still there to look at */
     send_msg(MSG_READY, 0, 0, NULL);
-    close(sync_fd);
-    sync_fd = -1;
-    return 0;
+    return fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
   case OP_REPORT:
     send_msg(MSG_REPORT, (int32_t)o->i[0], 0, NULL);
     return 0;
   case OP_WAIT_FIFO: {
     int fd = reopen_fd(fifo_fd, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return -1;
-    if (write_all(fd, "0", 1) < 0) return -1;
-    close(fd);
+    if (write_all(fd, "0", 1) < 0) { int e = errno; close(fd); errno = e; return -1; }
     close(fifo_fd);
     fifo_fd = -1;
+    /* create is gone: `start` holds the fifo open and learns from it whether the process started */
+    close(sync_fd);
+    sync_fd = fd;
     return 0;
   }
   case OP_FIND_EXEC: find_exec(index, o); return 0;

@@ -58,6 +58,7 @@ extern "C" const unsigned char tsrun_init_blob_end[];
 void RegisterSeccomp(Napi::Env env, Napi::Object exports);  // native/shim/seccomp.cc
 void RegisterBpf(Napi::Env env, Napi::Object exports);      // native/shim/bpf.cc
 void RegisterIdmap(Napi::Env env, Napi::Object exports);    // native/shim/idmap.cc
+void RegisterNotify(Napi::Env env, Napi::Object exports);   // native/shim/notify.cc
 
 namespace {
 
@@ -353,8 +354,9 @@ Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// fifoStart(path, pidfd, timeoutMs) -> "started" | "dead" | "empty" | "timeout"
-// Opens exec.fifo for reading, which releases the init blocked on it, and reads its byte.
+// fifoStart(path, pidfd, timeoutMs) -> { result: "started" | "dead" | "empty" | "timeout", fd }
+// Opens exec.fifo for reading, which releases the init blocked on it, and reads its byte. When
+// started, fd is the fifo, still open: it reaches EOF when the init execs (or carries its error).
 Napi::Value FifoStart(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>();
@@ -386,8 +388,15 @@ Napi::Value FifoStart(const Napi::CallbackInfo &info) {
       break;
     }
   }
-  close(fd);
-  return Napi::String::New(env, result);
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("result", result);
+  if (strcmp(result, "started") == 0) {
+    r.Set("fd", fd);
+  } else {
+    close(fd);
+    r.Set("fd", -1);
+  }
+  return r;
 }
 
 // unixConnect(path) -> fd: a connected AF_UNIX stream socket (console and pidfd sockets)
@@ -544,6 +553,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSeccomp(env, exports);
   RegisterBpf(env, exports);
   RegisterIdmap(env, exports);
+  RegisterNotify(env, exports);
   return exports;
 }
 

@@ -57,8 +57,10 @@ enum wire_op {
                             fd (NOTIFY): send MSG_REPORT a=i1, then the fd (SCM_RIGHTS), wait for
                             the ack, close it */
   OP_OPEN_FIFO = 28,     /* s0 host path of exec.fifo */
-  OP_READY = 29,         /* report ready and close the sync socket */
-  OP_WAIT_FIFO = 30,     /* reopen the fifo write-only (blocks until start), write one byte */
+  OP_READY = 29,         /* report ready; the sync socket stays open, close-on-exec: EOF = execve done,
+                            an ERROR = a later op failed */
+  OP_WAIT_FIFO = 30,     /* reopen the fifo write-only (blocks until start), write one byte; the
+                            fifo then replaces the sync socket (EOF at execve, or an ERROR) */
   OP_FIND_EXEC = 31,     /* s0 name, s1 PATH */
   OP_EXEC = 32,          /* s0 argv (NUL separated), i0 argc, s1 env (NUL separated), i1 envc */
   OP_CLOSE_FDS = 33,     /* i0 first fd to mark close-on-exec */

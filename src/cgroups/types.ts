@@ -40,6 +40,8 @@ export interface CgroupManager {
   pids(): number[];
   /** Signal every process in the cgroup. */
   killAll(signal: number): void;
+  /** Waits (bounded) until no process is left in the cgroup; whether it is empty. */
+  waitEmpty(timeoutMs: number): boolean;
   /** Remove every cgroup directory of this container; missing directories are fine. */
   destroy(): void;
   exists(): boolean;

@@ -1,7 +1,7 @@
 // create: validate the bundle, compile the init program, start tsrun-init and drive it to ready.
 // Any failure undoes everything made so far (cgroup, state directory, the half-started init).
 import { readlinkSync, statSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { cgroupManagerFor, containerDeviceRules, detectCgroupMode, hugePageSizes, validateResources } from "../cgroups/index.js";
 import { formatProblem, SpecError } from "../spec/problems.js";
 import type { CgroupManager } from "../cgroups/types.js";
@@ -14,7 +14,7 @@ import {
   type StoredState,
 } from "../state/store.js";
 import { native, procStat } from "../syscalls/index.js";
-import { driveInit, extraFdNumber, Undo } from "./init-process.js";
+import { driveInitToReady, extraFdNumber, opsAfterReady, Undo, type ExecReport } from "./init-process.js";
 import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
 import { PidfdSocket } from "./pidfd-socket.js";
 import { checkMountLabel, lsmFor } from "./lsm.js";
@@ -26,6 +26,7 @@ import { debug, debugStep, warn } from "./log.js";
 import { compileSeccomp } from "../plan/seccomp.js";
 import { passListener, seccompAgentOf } from "./seccomp-agent.js";
 import { prepareIdMaps, writeIdMaps } from "./idmap.js";
+import { bindNotifySocket, hostNotifySocket, makeNotifyDir, NOTIFY_SOCKET_IN_CONTAINER } from "./notify.js";
 
 export interface CreateOptions {
   root: string;
@@ -52,6 +53,10 @@ export interface Created {
   pid: number;
   /** the foreground terminal, when tsrun itself holds the pty master */
   terminal?: TerminalChannel;
+  /** run: the init's channel that reaches EOF at execve (create: the init reports through exec.fifo) */
+  execReport?: ExecReport;
+  /** run with NOTIFY_SOCKET: the container's notify socket, to relay its READY from */
+  notifySocket?: number;
 }
 
 
@@ -90,6 +95,10 @@ export function createContainer(opts: CreateOptions): Created {
     if (pidfdSocket) undo.push(() => pidfdSocket.close());
     const fifo = opts.waitForStart ? fifoPath(opts.root, opts.id) : undefined;
     if (fifo) native.mkfifo(fifo, 0o622);
+    const notifySocketDir = hostNotifySocket() ? makeNotifyDir(opts.root, opts.id) : undefined;
+    // run: bound before the process can send; create: start binds it
+    const notifySocket = fifo ? undefined : bindNotifySocket(opts.root, opts.id);
+    if (notifySocket !== undefined) undo.push(() => native.close(notifySocket));
 
     const cgroup = cgroupManagerFor({
       id: opts.id,
@@ -147,7 +156,11 @@ export function createContainer(opts: CreateOptions): Created {
       fifoPath: fifo,
       noPivot: opts.noPivot,
       preservedFds,
-      extraEnv: listenFds ? [`LISTEN_FDS=${listenFds}`, "LISTEN_PID=1"] : [],
+      extraEnv: [
+        ...(listenFds ? [`LISTEN_FDS=${listenFds}`, "LISTEN_PID=1"] : []),
+        ...(notifySocketDir ? [`NOTIFY_SOCKET=${createsNamespace(spec, "mount") ? NOTIFY_SOCKET_IN_CONTAINER : join(notifySocketDir, "notify.sock")}`] : []),
+      ],
+      notifySocketDir,
       consoleFd: opts.consoleSocket || terminal ? extraFdNumber(preservedFds, 0) : undefined,
       idmappedMountFds,
       foregroundTerminal: terminal !== undefined && process.stdout.isTTY === true,
@@ -160,7 +173,11 @@ export function createContainer(opts: CreateOptions): Created {
 
     if (opts.subreaper) native.setSubreaper(true);
     const hookState = (status: string, pid?: number) => hookStateOf(partial, status, pid);
-    const pid = driveInit(program, { preservedFds, extraFds }, undo, (initPid) => {
+    const { pid, execReport } = driveInitToReady(program, { preservedFds, extraFds }, undo, (initPid) => {
+      // from here on a tsrun killed half way leaves a state delete -f can find the init by
+      partial.initPid = initPid;
+      partial.initStartTime = procStat(initPid)?.startTime ?? "";
+      writeState(opts.root, partial);
       if (idMaps) writeIdMaps(initPid, spec, idMaps);
       cgroup.apply(initPid);
       for (const w of cgroup.takeWarnings()) warn(w);
@@ -178,6 +195,12 @@ export function createContainer(opts: CreateOptions): Created {
       debugStep("create hooks done");
     });
     debugStep("init ready");
+    let report: ExecReport | undefined;
+    if (fifo) native.close(execReport); // from here on the init reports through exec.fifo, to start
+    else {
+      report = { fd: execReport, ops: program.ops };
+      undo.push(() => native.close(execReport));
+    }
     pidfdSocket?.send(pid, "standard");
 
     const stat = procStat(pid);
@@ -191,12 +214,13 @@ export function createContainer(opts: CreateOptions): Created {
       process: spec.process,
       hooks: spec.hooks,
       seccomp: seccomp && { bpf: seccomp.bpf.toString("base64"), flags: seccomp.flags, agent },
+      startOps: fifo ? opsAfterReady(program) : undefined,
     };
     writeState(opts.root, state);
     if (pidFile) writePidFile(pidFile, pid);
     pidfdSocket?.close();
     release();
-    return { state, pid, terminal };
+    return { state, pid, terminal, execReport: report, notifySocket };
   } catch (e) {
     undo.run();
     throw e;

@@ -30,17 +30,25 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
       waitGone(c.state.initPid, 10_000);
       if (c.status() !== "stopped") throw new RuntimeError("container init still running");
     }
-    destroy(c);
+    destroy(c, force);
   } finally {
     release();
   }
 }
 
-function destroy(c: Container): void {
+/** How long delete waits for killed processes to leave the cgroup. */
+const CGROUP_EMPTY_TIMEOUT_MS = 10_000;
+
+function destroy(c: Container, force: boolean): void {
   const cgroup = c.cgroup();
   if (cgroup) {
-    // without a pid namespace, processes can outlive the init
-    if (!c.state.pidNamespace) cgroup.killAll(constants.signals.SIGKILL);
+    // without a pid namespace, processes can outlive the init; with --force, whatever is in the
+    // cgroup goes (a create killed half way may have left an init nobody recorded)
+    if (force || !c.state.pidNamespace) {
+      cgroup.killAll(constants.signals.SIGKILL);
+      if (!cgroup.waitEmpty(CGROUP_EMPTY_TIMEOUT_MS))
+        throw new RuntimeError(`container's cgroup still holds processes ${cgroup.pids().join(" ")} ${CGROUP_EMPTY_TIMEOUT_MS / 1000}s after SIGKILL`);
+    }
     cgroup.destroy();
   }
   removeContainerDir(c.root, c.state.id);

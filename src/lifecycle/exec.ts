@@ -11,7 +11,7 @@ import { checkPreservedFds } from "./create.js";
 import { passListener } from "./seccomp-agent.js";
 import { hookStateOf } from "./hooks.js";
 import { Step } from "../plan/compile.js";
-import { driveInit, extraFdNumber, Undo } from "./init-process.js";
+import { awaitExec, driveInitToReady, extraFdNumber, Undo } from "./init-process.js";
 import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
 import { PidfdSocket } from "./pidfd-socket.js";
 import { lsmFor } from "./lsm.js";
@@ -33,6 +33,7 @@ export interface ExecOptions {
 
 /** runc exits 255 when exec itself fails, so callers can tell it from the process's own status. */
 const EXEC_FAILED = 255;
+const EXEC_TIMEOUT_MS = 60_000;
 
 export async function execProcess(opts: ExecOptions): Promise<number> {
   try {
@@ -95,9 +96,11 @@ async function execInner(opts: ExecOptions): Promise<number> {
     });
     if (!opts.detach) native.setSubreaper(true);
     const cgroup = c.cgroup();
-    const pid = driveInit(program, { preservedFds: opts.preserveFds ?? 0, extraFds }, undo, (pid) => cgroup?.apply(pid), (marker, pid, sock) => {
+    const { pid, execReport } = driveInitToReady(program, { preservedFds: opts.preserveFds ?? 0, extraFds }, undo, (pid) => cgroup?.apply(pid), (marker, pid, sock) => {
       if (marker === Step.SECCOMP_LISTENER) passListener(sock, seccomp?.agent, pid, hookStateOf(c.state, "running", c.state.initPid));
     });
+    // an execve that fails (a noexec mount, a bad binary) is exec's failure, not the process's status
+    awaitExec(execReport, program.ops, EXEC_TIMEOUT_MS);
     pidfdSocket?.send(pid, "setns");
     pidfdSocket?.close();
     const startTime = procStat(pid)?.startTime ?? "";

@@ -2,11 +2,11 @@
 // namespaces, createContainer in the container's (through a tsrun-init that joins them).
 // startContainer hooks are ops of the init program (they run inside the container).
 import { spawnSync } from "node:child_process";
-import { closeSync, readFileSync, readlinkSync, writeSync } from "node:fs";
+import { closeSync, readFileSync, writeSync } from "node:fs";
 import { compileHookExec } from "../plan/exec.js";
 import type { Hook, Hooks } from "../spec/types.js";
 import type { StoredState } from "../state/store.js";
-import { native, procStat, signalPid, sleepMs } from "../syscalls/index.js";
+import { native, signalPid, sleepMs } from "../syscalls/index.js";
 import { RuntimeError } from "./errors.js";
 import { driveInit, extraFdNumber, Undo } from "./init-process.js";
 import { namespacesToJoin } from "./namespaces.js";
@@ -126,22 +126,4 @@ export function namespacePid(pid: number): number {
   } catch {
     return pid;
   }
-}
-
-/** Waits until the container process has replaced tsrun-init with the user's program (or died). */
-export function waitForExec(pid: number, startTime: string, timeoutMs = 60_000): boolean {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const st = procStat(pid);
-    if (!st || st.startTime !== startTime || st.state === "Z" || st.state === "X") return false;
-    let exe = "";
-    try {
-      exe = readlinkSync(`/proc/${pid}/exe`);
-    } catch {
-      return false;
-    }
-    if (!exe.startsWith("/memfd:tsrun-init")) return true;
-    sleepMs(2);
-  }
-  return false;
 }

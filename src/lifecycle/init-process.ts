@@ -1,10 +1,11 @@
 // Drives a tsrun-init process: sends the program, answers its requests, maps its errors back to
 // the config.json fields the failing op came from.
 import { constants as osConstants } from "node:os";
-import { MsgType, type Program } from "../plan/ops.js";
+import { MsgType, type Op, type Program } from "../plan/ops.js";
 import { encodeProgram } from "../plan/wire.js";
 import { native, procStat, signalPid, sleepMs } from "../syscalls/index.js";
 import { RuntimeError } from "./errors.js";
+import type { StartOp } from "../state/store.js";
 
 const INIT_TIMEOUT_MS = 60_000;
 
@@ -37,11 +38,31 @@ export function driveInit(
   program: Program,
   fds: { preservedFds: number; extraFds?: number[]; stdio?: number[] },
   undo: Undo,
+  beforeGo: (pid: number) => string | void,
+  onReport?: (marker: number, pid: number, sock: number) => void,
+): number {
+  const { pid, execReport } = driveInitToReady(program, fds, undo, beforeGo, onReport);
+  native.close(execReport);
+  return pid;
+}
+
+/** A ready init and its end of the sync channel, which reaches EOF when the init execs (see awaitExec). */
+export interface ReadyInit {
+  pid: number;
+  /** owned by the caller from here on */
+  execReport: number;
+}
+
+/** driveInit, keeping the channel that tells, without racing the process's exit, whether it exec'd. */
+export function driveInitToReady(
+  program: Program,
+  fds: { preservedFds: number; extraFds?: number[]; stdio?: number[] },
+  undo: Undo,
   /** Work before the process may go on (maps, cgroup); returns the state JSON the init keeps. */
   beforeGo: (pid: number) => string | void,
   /** Work at a REPORT op (hooks, a seccomp listener to receive from `sock`); the init waits until it returns. */
   onReport: (marker: number, pid: number, sock: number) => void = () => {},
-): number {
+): ReadyInit {
   const { pid: stage0, sock } = native.spawnInit(fds.preservedFds, fds.extraFds ?? [], fds.stdio ?? []);
   let initPid = 0;
   let sockOpen = true;
@@ -80,8 +101,46 @@ export function driveInit(
     onReport(msg.a, initPid, sock);
     native.writeAll(sock, Buffer.from("A"));
   }
-  closeSock();
-  return initPid;
+  sockOpen = false; // the caller's now
+  return { pid: initPid, execReport: sock };
+}
+
+/** A started init's report channel and the ops that may still fail on it. */
+export interface ExecReport {
+  fd: number;
+  ops: Op[] | StartOp[];
+}
+
+/** The ops after READY: what a later `start` needs to name the op that failed before exec. */
+export function opsAfterReady(program: Program): StartOp[] {
+  const ready = program.ops.findIndex((op) => op.op === "READY");
+  return program.ops.slice(ready + 1).map((op, k) => ({ index: ready + 1 + k, op: op.op, origin: op.origin, what: op.what }));
+}
+
+
+/**
+ * Waits until the init has exec'd the process: its end of `fd` (sync socket or exec.fifo, both
+ * close-on-exec) closes at execve. A process that exits at once still started; a failure of an op
+ * after READY (a startContainer hook, execve itself) arrives as an ERROR. Closes fd.
+ */
+export function awaitExec(fd: number, ops: Op[] | StartOp[], timeoutMs: number): void {
+  const program: Program = { ops: [] };
+  ops.forEach((op, k) => (program.ops["index" in op ? op.index : k] = op as Op));
+  try {
+    let msg;
+    try {
+      msg = native.readMsg(fd, timeoutMs);
+    } catch (e) {
+      if ((e as { errno?: number }).errno === osConstants.errno.ETIMEDOUT || /timed out/i.test((e as Error).message))
+        throw new RuntimeError(`the container process was not started within ${timeoutMs / 1000}s (still in tsrun-init)`);
+      throw e;
+    }
+    if (!msg) return;
+    if (msg.type === MsgType.ERROR) throw new RuntimeError(describeInitError(program, msg.a, msg.b, msg.detail));
+    throw new RuntimeError("tsrun-init: protocol error: unexpected message before exec");
+  } finally {
+    native.close(fd);
+  }
 }
 
 function expectMessage(sock: number, program: Program) {

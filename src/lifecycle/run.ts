@@ -3,6 +3,8 @@ import { createContainer, type CreateOptions } from "./create.js";
 import { afterStart } from "./start.js";
 import { deleteContainer } from "./delete.js";
 import { forwardSignals, waitExitStatus } from "./foreground.js";
+import { relayReady, relayReadySync } from "./notify.js";
+import { warn } from "./log.js";
 
 export interface RunOptions extends Omit<CreateOptions, "waitForStart" | "subreaper" | "detached"> {
   detach?: boolean;
@@ -12,18 +14,27 @@ export interface RunOptions extends Omit<CreateOptions, "waitForStart" | "subrea
 /** Returns the exit code tsrun should exit with. */
 export async function runContainer(opts: RunOptions): Promise<number> {
   if (opts.detach) {
-    afterStart(createContainer({ ...opts, waitForStart: false, detached: true }).state);
+    const { state, execReport, notifySocket } = createContainer({ ...opts, waitForStart: false, detached: true });
+    afterStart(state, execReport!);
+    if (notifySocket !== undefined) relayReadySync(notifySocket, state.initPid);
     return 0;
   }
   const forwarder = forwardSignals();
   let created = false;
   try {
-    const { pid, state, terminal } = createContainer({ ...opts, waitForStart: false, subreaper: true, detached: false });
+    const { pid, state, terminal, execReport, notifySocket } = createContainer({ ...opts, waitForStart: false, subreaper: true, detached: false });
     created = true;
     const tty = terminal?.start();
     forwarder.attach(pid, state.initStartTime);
     try {
-      afterStart(state);
+      afterStart(state, execReport!);
+      if (notifySocket !== undefined) {
+        try {
+          await relayReady(notifySocket, pid);
+        } catch (e) {
+          warn(`NOTIFY_SOCKET: ${(e as Error).message}`);
+        }
+      }
       const status = await waitExitStatus(pid);
       if (tty) await Promise.race([tty.drained, new Promise((r) => setTimeout(r, 500))]);
       return status;

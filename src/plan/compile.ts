@@ -23,6 +23,8 @@ export interface PlanOptions extends Omit<ProcessOptions, "finalAffinity" | "sta
   noPivot?: boolean;
   /** Idmapped binds tsrun made as detached mounts: mount index -> the fd number in the init. */
   idmappedMountFds?: Record<number, number>;
+  /** NOTIFY_SOCKET: the host directory of the container's notify socket, bound at /run/notify. */
+  notifySocketDir?: string;
 }
 
 /** The LSMs a process's labels go to (only set when the host runs them). */
@@ -296,6 +298,10 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
     if (m.type === "devpts" && m.destination.replace(/\/+$/, "") === "/dev/pts") devpts = true;
     for (const op of compileMount(kernelMountFor(m, spec, host), i, opts, host)) add(op);
   });
+  if (opts.notifySocketDir) {
+    const notify: Mount = { destination: "/run/notify", type: "bind", source: opts.notifySocketDir, options: ["bind", "nosuid", "noexec", "nodev", "ro"] };
+    for (const op of compileMount(notify, -1, opts, host)) add({ ...op, origin: "NOTIFY_SOCKET" });
+  }
 
   if (!devBound) {
     const devices = [

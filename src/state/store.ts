@@ -29,6 +29,17 @@ export interface StoredState {
   /** config.json's process: what `exec` starts from when no --process is given. */
   process?: Process;
   rootless: boolean;
+  /** The init's ops after READY (startContainer hooks, execve): start names the one that failed. */
+  startOps?: StartOp[];
+}
+
+/** An op of the init program (src/plan/ops.ts), as much as an error message about it needs. */
+export interface StartOp {
+  index: number;
+  op: string;
+  origin: string;
+  what: string;
+  strs?: string[];
 }
 
 export function containerDir(root: string, id: string): string {

@@ -29,7 +29,8 @@ interface Addon {
   setSubreaper(on: boolean): void;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   mkfifo(path: string, mode: number): void;
-  fifoStart(path: string, pidfd: number, timeoutMs: number): "started" | "dead" | "empty" | "timeout";
+  /** fd: the fifo, left open when started (EOF once the init has exec'd, or its ERROR message). */
+  fifoStart(path: string, pidfd: number, timeoutMs: number): { result: "started" | "dead" | "empty" | "timeout"; fd: number };
   initSize(): number;
   unixConnect(path: string): number;
   recvFd(sock: number): number;
@@ -43,6 +44,14 @@ interface Addon {
   /** A detached copy of the mount at source, idmapped through usernsFd, with MOUNT_ATTR_* set/cleared. */
   idmappedTree(source: string, usernsFd: number, recursiveClone: boolean, recursiveIdmap: boolean, attrSet: number, attrClr: number): number;
   pipe(): [number, number];
+  /** A unix datagram socket bound at path, mode 0777 (NOTIFY_SOCKET in the container). */
+  notifyBind(path: string): number;
+  /** The first READY= line of what arrives on fd; "" when timeoutMs passed; null once pidfd's process is gone. */
+  notifyRecvReady(fd: number, pidfd: number, timeoutMs: number): string | null;
+  /** One datagram to a unix socket path ("@name": abstract). */
+  notifySend(path: string, message: string): void;
+  /** BARRIER=1 with a pipe's write end; true once the receiver closed it (read the message). */
+  notifyBarrier(path: string, timeoutMs: number): boolean;
   socketpair(): [number, number];
   setWinsize(fd: number, rows: number, cols: number): void;
   seccompCompile(desc: string): { bpf: Buffer; unknownSyscalls: string[]; unknownArches: string[] };

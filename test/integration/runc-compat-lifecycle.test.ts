@@ -1,0 +1,101 @@
+// Lifecycle behaviour engines rely on (issue 19): whether the process started is judged by the
+// init's close-on-exec channel, never by a look at a process that may be gone.
+import t from "tap";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { consoleRecvPath, ensureProbe, makeBundle, type OciConfig } from "../../bundle-fixtures/rootfs.js";
+import { cgroupDirsOf, Runtime, sleep, TSRUN } from "../lib/tsrun.js";
+
+const work = mkdtempSync(join(tmpdir(), "tsrun-compat-lc-"));
+chmodSync(work, 0o755);
+const rt = new Runtime();
+t.teardown(() => {
+  rt.cleanup();
+  rmSync(work, { recursive: true, force: true });
+});
+
+let n = 0;
+function bundle(args: string[], mutate?: (c: OciConfig) => void) {
+  return makeBundle(join(work, `b${++n}`), { args, rootfs: "busybox", mutate });
+}
+
+t.test("a failing startContainer hook: start and run name the hook and its status", async (t) => {
+  const failing = (c: OciConfig) => (c.hooks = { startContainer: [{ path: "/bin/sh", args: ["sh", "-c", "exit 7"] }] });
+  const b = bundle(["true"], failing).bundle;
+  t.equal(rt.detached(["create", "--bundle", b, "sc-fail"]).code, 0);
+  const started = rt.run(["start", "sc-fail"]);
+  t.equal(started.code, 1);
+  t.match(started.stderr, /hooks\.startContainer\[0\]: run \/bin\/sh: exit status 7/);
+  rt.run(["delete", "-f", "sc-fail"]);
+  const ran = rt.run(["run", "--bundle", b, "sc-fail-run"]);
+  t.equal(ran.code, 1);
+  t.match(ran.stderr, /hooks\.startContainer\[0\]: run \/bin\/sh: exit status 7/);
+  t.same(rt.containers(), []);
+});
+
+t.test("exec: an execve that fails after the init was ready is exec's failure (255), with the reason", async (t) => {
+  const b = bundle(["sleep", "30"]);
+  writeFileSync(join(b.rootfs, "not-a-program"), "\x7fELF garbage");
+  chmodSync(join(b.rootfs, "not-a-program"), 0o755);
+  t.equal(rt.detached(["run", "-d", "--bundle", b.bundle, "bad-exec"]).code, 0);
+  const r = rt.run(["exec", "bad-exec", "/not-a-program"]);
+  t.equal(r.code, 255, r.stderr);
+  t.match(r.stderr, /exec failed: process\.args: exec "\/not-a-program": exec format error/);
+  rt.run(["delete", "-f", "bad-exec"]);
+});
+
+/** The process is there (not a zombie) and is the one started at startTime. */
+function alive(pid: number, startTime: string): boolean {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+    return fields[0] !== "Z" && fields[0] !== "X" && fields[19] === startTime;
+  } catch {
+    return false;
+  }
+}
+
+const hasStrace = spawnSync("strace", ["-V"]).status === 0;
+
+t.test("tsrun create killed after the init is ready: the state names the init, delete -f removes it all", { skip: !hasStrace && "strace is not installed" }, async (t) => {
+  // The kernel kills tsrun at a syscall it makes only after READY: pidfd_open for --pidfd-socket.
+  ensureProbe();
+  const id = `killed-create-${process.pid}`;
+  const b = bundle(["sleep", "100"]).bundle;
+  const sock = join(work, "pidfd.sock");
+  const recv = spawn(consoleRecvPath, [sock, join(work, "pidfd.out")], { stdio: "ignore" });
+  t.teardown(() => void recv.kill("SIGKILL"));
+  for (let i = 0; i < 100 && !existsSync(sock); i++) sleep(10);
+  const r = spawnSync("strace", ["-o", "/dev/null", "-e", "trace=pidfd_open", "-e", "inject=pidfd_open:signal=SIGKILL",
+    TSRUN, "--root", rt.root, "create", "--bundle", b, "--pidfd-socket", sock, id], { stdio: "ignore", timeout: 30_000 });
+  t.ok(r.signal === "SIGKILL" || r.status === 128 + 9, "tsrun create was killed by SIGKILL");
+  const saved = JSON.parse(readFileSync(join(rt.root, id, "state.json"), "utf8"));
+  t.ok(saved.initPid > 0, "the partial state records the init's pid");
+  t.ok(saved.initStartTime, "and its start time");
+  t.ok(alive(saved.initPid, saved.initStartTime), "the init is alive, blocked on exec.fifo");
+  const del = rt.run(["delete", "-f", id], { timeout: 20_000 });
+  t.equal(del.code, 0, del.stderr);
+  for (let i = 0; i < 200 && alive(saved.initPid, saved.initStartTime); i++) sleep(10);
+  t.notOk(alive(saved.initPid, saved.initStartTime), "the init is gone");
+  t.same(cgroupDirsOf(id), [], "no cgroup left");
+  t.notOk(existsSync(join(rt.root, id)), "no state directory left");
+});
+
+t.test("delete -f kills whatever is left in the container's cgroup", async (t) => {
+  const id = `stray-in-cgroup-${process.pid}`;
+  t.equal(rt.detached(["run", "-d", "--bundle", bundle(["sleep", "100"]).bundle, id]).code, 0);
+  const saved = JSON.parse(readFileSync(join(rt.root, id, "state.json"), "utf8"));
+  // a process of the host in the container's cgroup (outside its pid namespace, so the init's death spares it)
+  const stray = spawn("sleep", ["100"], { stdio: "ignore", detached: true });
+  t.teardown(() => void stray.kill("SIGKILL"));
+  for (const dir of Object.values(saved.cgroup.paths) as string[]) writeFileSync(join(dir, "cgroup.procs"), String(stray.pid));
+  t.equal(rt.run(["kill", id, "KILL"]).code, 0);
+  for (let i = 0; i < 200 && rt.state(id).status !== "stopped"; i++) sleep(10);
+  const exited = new Promise((r) => stray.once("exit", r));
+  const del = rt.run(["delete", "-f", id], { timeout: 20_000 });
+  t.equal(del.code, 0, del.stderr);
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  t.not(stray.exitCode ?? stray.signalCode, null, "the stray process was killed");
+  t.same(cgroupDirsOf(id), [], "no cgroup left");
+});
