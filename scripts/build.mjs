@@ -92,7 +92,13 @@ if (existsSync(join(repo, "bundle-fixtures/build.sh"))) {
   run("bash", ["bundle-fixtures/build.sh"]);
 }
 
-// 5. bundles: dist/cli.js for Node, dist/tsrun compiled by Bun with bytecode
+// 5. the man page, from the parser's command table
+if (existsSync(join(repo, "scripts/gen-man.ts"))) {
+  step("man/tsrun.1");
+  run(bin("bun"), ["scripts/gen-man.ts"]);
+}
+
+// 6. bundles: dist/cli.js for Node, dist/tsrun compiled by Bun with bytecode
 mkdirSync(join(repo, "dist"), { recursive: true });
 step("dist/cli.js");
 run(bin("bun"), ["build", "src/cli.ts", "--target=node", "--outdir", "dist", "--entry-naming", "cli.js", "--asset-naming", "[name].[ext]"]);

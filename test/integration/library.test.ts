@@ -1,11 +1,12 @@
-// The library as a Node user gets it: `npm pack` of this checkout, installed into a fresh temporary
-// project, and a TypeScript program there (typechecked against the emitted .d.ts, then run) that
-// imports the API, checks a broken bundle (gets its JSON pointers), plans and runs a busybox
-// container and reads its exit status, takes another through create, start, exec, events, kill and
-// delete, and gets a TsrunError for a container that does not exist.
+// The package as a Node user gets it: `npm pack` of this checkout, installed globally (the command
+// and its man page) and into a fresh temporary project, and a TypeScript program there (typechecked
+// against the emitted .d.ts, then run) that imports the API, checks a broken bundle (gets its JSON
+// pointers), plans and runs a busybox container and reads its exit status, takes another through
+// create, start, exec, events, kill and delete, and gets a TsrunError for a container that does not
+// exist.
 import t from "tap";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeBundle } from "../../bundle-fixtures/rootfs.js";
@@ -50,6 +51,13 @@ t.test("npm pack, install into a fresh project, import { Runtime } from \"tsrun\
   t.equal(pack.status, 0, `npm pack${pack.status ? `: ${pack.stderr}` : ""}`);
   const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"))!;
   t.ok(tarball, "a tarball");
+
+  // npm install -g: the command, and the man page where man finds it
+  const prefix = join(dir, "global");
+  const global = spawnSync("npm", ["install", "-g", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "--silent", join(dir, tarball)], { encoding: "utf8", timeout: 120_000 });
+  t.equal(global.status, 0, `npm install -g${global.status ? `: ${global.stderr}` : ""}`);
+  t.match(spawnSync(join(prefix, "bin/tsrun"), ["--version"], { encoding: "utf8" }).stdout, /^runc version /, "bin/tsrun");
+  t.ok(existsSync(join(prefix, "share/man/man1/tsrun.1")), "share/man/man1/tsrun.1");
 
   const project = join(dir, "project");
   mkdirSync(project);
