@@ -25,6 +25,12 @@ function newer(target, sources) {
   return sources.every((s) => statSync(join(repo, s)).mtimeMs <= t);
 }
 
+// a packed tsrun (npm pack, installed elsewhere) ships dist/ built and no sources: nothing to build
+if (!existsSync(join(repo, "native/init/init.c")) && existsSync(join(repo, "dist/tsrun"))) {
+  step("dist/ is prebuilt (a packed tsrun): nothing to build");
+  process.exit(0);
+}
+
 // 0. the tools the native parts need, named by the package that brings them when one is missing
 // (node-gyp's make uses cc and g++, and runs gyp with python3)
 const missing = [[process.env.TSRUN_INIT_CC || "cc", "gcc"], ["g++", "g++"], ["make", "make"], ["python3", "python3"]].filter(([tool]) => !onPath(tool));
@@ -86,10 +92,20 @@ if (existsSync(join(repo, "bundle-fixtures/build.sh"))) {
   run("bash", ["bundle-fixtures/build.sh"]);
 }
 
-// 5. bundles: dist/cli.js for Node, dist/tsrun compiled by Bun with bytecode
+// 5. the man page, from the parser's command table
+if (existsSync(join(repo, "scripts/gen-man.ts"))) {
+  step("man/tsrun.1");
+  run(bin("bun"), ["scripts/gen-man.ts"]);
+}
+
+// 6. bundles: dist/cli.js for Node, dist/tsrun compiled by Bun with bytecode
 mkdirSync(join(repo, "dist"), { recursive: true });
 step("dist/cli.js");
 run(bin("bun"), ["build", "src/cli.ts", "--target=node", "--outdir", "dist", "--entry-naming", "cli.js", "--asset-naming", "[name].[ext]"]);
+// the library (`import { Runtime } from "tsrun"`, src/lib.ts) and its declarations
+step("dist/lib.js");
+run(bin("bun"), ["build", "src/lib.ts", "--target=node", "--outdir", "dist", "--entry-naming", "lib.js", "--asset-naming", "[name].[ext]"]);
+run(bin("tsc"), ["-p", "tsconfig.lib.json"]);
 step("dist/tsrun");
 // No .env or bunfig.toml is ever read at run time: tsrun runs in bundle directories it does not trust.
 run(bin("bun"), [

@@ -13,9 +13,10 @@ import { planCommand } from "./commands/plan.js";
 import { runCommand } from "./commands/run.js";
 import { startCommand } from "./commands/start.js";
 import { stateCommand } from "./commands/state.js";
+import { completionCommand } from "./commands/completion.js";
 
 export const commands: CommandModule<object, Args>[] = [
   createCommand, startCommand, runCommand, execCommand, stateCommand, killCommand, deleteCommand, listCommand,
   pauseCommand, resumeCommand, psCommand, updateCommand, eventsCommand, specCommand, checkCommand, planCommand,
-  featuresCommand, checkpointCommand, restoreCommand,
+  featuresCommand, checkpointCommand, restoreCommand, completionCommand,
 ];

@@ -12,19 +12,29 @@ export const GO_FLAG_RULES = {
   "duplicate-arguments-array": true,
 } as const;
 
+/** runc's global flags (the man page and completions are made from this too: src/cli/docs.ts). */
+export function globalOptions(defaultRoot: string) {
+  return {
+    root: { type: "string", default: defaultRoot, describe: "root directory for storage of container state (this should be located in tmpfs)" },
+    log: { type: "string", describe: "set the log file to write runtime logs to (default is '/dev/stderr')" },
+    "log-format": { type: "string", default: "text", describe: "set the log format ('text' (default), or 'json')" },
+    debug: { type: "boolean", default: false, describe: "enable debug logging (adds per-step timings)" },
+    "systemd-cgroup": { type: "boolean", default: false, describe: "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\"" },
+    rootless: { type: "string", default: "auto", describe: "ignore cgroup permission errors ('true', 'false', or 'auto')" },
+    criu: { type: "string", hidden: true, describe: "ignored (accepted for compatibility)" },
+  } as const;
+}
+
+export const USAGE = "tsrun [global options] command [command options] [arguments...]";
+export const SUMMARY = "Open Container Initiative runtime (a drop-in replacement for runc)";
+
 export function buildParser(argv: string[], defaultRoot: string): Argv {
   let y = yargs(argv)
     .version(false)
     .scriptName("tsrun")
-    .usage("tsrun [global options] command [command options] [arguments...]\n\nOpen Container Initiative runtime (a drop-in replacement for runc)")
+    .usage(`${USAGE}\n\n${SUMMARY}`)
     .parserConfiguration(GO_FLAG_RULES)
-    .option("root", { type: "string", default: defaultRoot, describe: "root directory for storage of container state (this should be located in tmpfs)" })
-    .option("log", { type: "string", describe: "set the log file to write runtime logs to (default is '/dev/stderr')" })
-    .option("log-format", { type: "string", default: "text", describe: "set the log format ('text' (default), or 'json')" })
-    .option("debug", { type: "boolean", default: false, describe: "enable debug logging (adds per-step timings)" })
-    .option("systemd-cgroup", { type: "boolean", default: false, describe: "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\"" })
-    .option("rootless", { type: "string", default: "auto", describe: "ignore cgroup permission errors ('true', 'false', or 'auto')" })
-    .option("criu", { type: "string", hidden: true, describe: "ignored (accepted for compatibility)" })
+    .options(globalOptions(defaultRoot))
     .version(false)
     .option("version", { alias: "v", type: "boolean", describe: "print the version" })
     .help("help")

@@ -3,7 +3,7 @@
 import t from "tap";
 import { spawnSync } from "node:child_process";
 import { wantsVersion } from "../../src/cli/fast.js";
-import { TSRUN } from "../lib/tsrun.js";
+import { TSRUN, message } from "../lib/tsrun.js";
 
 const RUNC = spawnSync("sh", ["-c", "command -v runc"], { encoding: "utf8" }).stdout.trim();
 
@@ -86,4 +86,72 @@ t.test("wrapHelp: a word longer than the room stands alone, unbroken", async (t)
   t.equal(wrapHelp(`  --flag    short words then ${long} end`, 40), `  --flag    short words then\n            ${long}\n            end`);
   t.equal(wrapHelp(`tsrun [global options] command [command options]`, 20), `tsrun [global\n    options] command\n    [command\n    options]`);
   t.equal(wrapHelp("fits", 10), "fits");
+});
+
+// The man page and completions come from the parser's command table: every command and flag yargs
+// knows (read from its own --help) is in the page, in its command's section, and the committed page
+// is what the table makes now.
+async function yargsHelp(args: string[]): Promise<string> {
+  const { buildParser } = await import("../../src/cli/parser.js");
+  let help = "";
+  await buildParser(args, "/run/tsrun").parseAsync(args, {}, (_e, _a, output) => {
+    help = output;
+  });
+  return help;
+}
+
+const flagsIn = (help: string): string[] =>
+  [...new Set(help.split("\n").filter((l) => /^\s+-/.test(l)).flatMap((l) => l.trim().split(/\s{2,}/)[0].split(/,\s*/)).map((f) => f.trim()))];
+
+t.test("man/tsrun.1: every command and flag of the parser, and current", async (t) => {
+  const { readFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { manPage } = await import("../../src/cli/docs.js");
+  const { commands } = await import("../../src/cli/commands.js");
+  const { repo } = await import("../lib/tsrun.js");
+  const page = readFileSync(join(repo, "man/tsrun.1"), "utf8");
+  t.equal(page, manPage(), "man/tsrun.1 is what the command table makes (npm run build remakes it)");
+  const section = (name: string) => {
+    const at = page.indexOf(`\n.SS ${name.replace(/-/g, "\\-")}\n`);
+    return at < 0 ? "" : page.slice(at + 1, page.slice(at + 1).search(/\n\.S[SH] /) + at + 1);
+  };
+  const globals = page.slice(page.indexOf(".SH GLOBAL OPTIONS"), page.indexOf(".SH COMMANDS"));
+  const topFlags = flagsIn(await yargsHelp(["--help"]));
+  t.ok(topFlags.includes("--root") && topFlags.includes("-v"), "the global flags read from --help");
+  for (const f of topFlags) t.ok(globals.includes(`\\fB${f.replace(/-/g, "\\-")}\\fR`), `global ${f} is in the page`);
+  for (const c of commands) {
+    const name = String(c.command);
+    const body = section(name);
+    t.ok(body, `${name} has a section`);
+    for (const f of flagsIn(await yargsHelp([name, "--help"]))) {
+      if (topFlags.includes(f) && f !== "--help" && f !== "-h") continue; // yargs repeats the global flags
+      t.ok(body.includes(`\\fB${f.replace(/-/g, "\\-")}\\fR`), `${name} ${f} is in its section`);
+    }
+  }
+  const groff = spawnSync("groff", ["-man", "-ww", "-z", join(repo, "man/tsrun.1")], { encoding: "utf8" });
+  t.same({ code: groff.status, warnings: groff.stderr }, { code: 0, warnings: "" }, "groff renders it without a warning");
+});
+
+t.test("tsrun completion bash|zsh|fish", async (t) => {
+  const { commands } = await import("../../src/cli/commands.js");
+  const complete = (words: string[]) => {
+    const script = `source <(${TSRUN} completion bash); COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _tsrun; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    return spawnSync("bash", ["-c", script], { encoding: "utf8" }).stdout.trim().split("\n").filter(Boolean).sort();
+  };
+  t.same(complete(["tsrun", "--root", "/x", "ch"]), ["check", "checkpoint"], "commands, after a global flag and its value");
+  t.same(complete(["tsrun", "--root", ""]), [], "nothing offered for a flag's value but files");
+  t.same(complete(["tsrun", "exec", "--cwd", ""]), [], "nor for a command flag's value");
+  t.same(complete(["tsrun", "--lo"]), ["--log", "--log-format"], "global flags");
+  t.ok(complete(["tsrun", "exec", "--"]).includes("--cwd"), "a command's flags");
+  t.same(complete(["tsrun", "kill", "-"]).filter((w) => !w.startsWith("--")), ["-a", "-h"], "and their short forms");
+  for (const shell of ["zsh", "fish"]) {
+    const r = call(TSRUN, ["completion", shell]);
+    t.equal(r.code, 0, shell);
+    for (const c of commands) t.ok(r.stdout.includes(String(c.command)), `${shell}: ${c.command}`);
+    const sh = spawnSync("sh", ["-c", `command -v ${shell}`], { encoding: "utf8" }).stdout.trim();
+    if (sh) t.equal(spawnSync(sh, ["-n"], { input: r.stdout }).status, 0, `${shell} -n accepts it`);
+  }
+  const bad = call(TSRUN, ["completion", "tcsh"]);
+  t.equal(bad.code, 1);
+  t.equal(message(bad.stderr), 'completion: unknown shell "tcsh" (one of bash, zsh, fish)');
 });

@@ -22,7 +22,7 @@ t.test("without musl: the init is built with glibc, embedded, and runs a contain
   // what the build reads; the test probe and validators steps are skipped (their scripts are absent)
   mkdirSync(join(tree, "scripts"));
   cpSync(join(repo, "scripts/build.mjs"), join(tree, "scripts/build.mjs"));
-  for (const p of ["native/init", "native/wire", "native/shim", "src", "binding.gyp", "package.json", "tsconfig.json"])
+  for (const p of ["native/init", "native/wire", "native/shim", "src", "binding.gyp", "package.json", "tsconfig.json", "tsconfig.lib.json"])
     cpSync(join(repo, p), join(tree, p), { recursive: true });
   symlinkSync(join(repo, "node_modules"), join(tree, "node_modules"));
 

@@ -1,7 +1,22 @@
 import { isAbsolute, resolve } from "node:path";
 import type { CommandModule } from "yargs";
+import type { Program } from "../../plan/ops.js";
 import { exactArgs, str, type Args } from "../args.js";
 import { setupGlobals } from "../globals.js";
+
+/** The init program a bundle compiles to, changing nothing (`tsrun plan`, and the library's plan). */
+export async function planBundle(bundleDir: string): Promise<Program> {
+  const { statKind } = await import("../../lifecycle/create.js");
+  const { compile, createsNamespace } = await import("../../plan/compile.js");
+  const { currentCredentials, planIdMaps } = await import("../../lifecycle/idmap.js");
+  const { loadBundleConfig } = await import("../../spec/load.js");
+  const bundle = resolve(bundleDir);
+  const { spec } = loadBundleConfig(bundle);
+  const rootPath = spec.root?.path ?? "rootfs";
+  const rootfs = isAbsolute(rootPath) ? rootPath : resolve(bundle, rootPath);
+  const setgroupsDenied = createsNamespace(spec, "user") && planIdMaps(spec, currentCredentials()).denySetgroups;
+  return compile(spec, { bundle, rootfs, fifoPath: "<root>/<id>/exec.fifo", setgroupsDenied }, { statKind });
+}
 
 export const planCommand: CommandModule<object, Args> = {
   command: "plan",
@@ -10,17 +25,7 @@ export const planCommand: CommandModule<object, Args> = {
   handler: async (argv) => {
     setupGlobals(argv, { needsRoot: false });
     exactArgs(argv, "plan", 0);
-    const { statKind } = await import("../../lifecycle/create.js");
-    const { compile, createsNamespace } = await import("../../plan/compile.js");
-    const { currentCredentials, planIdMaps } = await import("../../lifecycle/idmap.js");
     const { formatProgram } = await import("../../plan/format.js");
-    const { loadBundleConfig } = await import("../../spec/load.js");
-    const bundle = resolve(str(argv.bundle) ?? ".");
-    const { spec } = loadBundleConfig(bundle);
-    const rootPath = spec.root?.path ?? "rootfs";
-    const rootfs = isAbsolute(rootPath) ? rootPath : resolve(bundle, rootPath);
-    const setgroupsDenied = createsNamespace(spec, "user") && planIdMaps(spec, currentCredentials()).denySetgroups;
-    const program = compile(spec, { bundle, rootfs, fifoPath: "<root>/<id>/exec.fifo", setgroupsDenied }, { statKind });
-    process.stdout.write(formatProgram(program));
+    process.stdout.write(formatProgram(await planBundle(str(argv.bundle) ?? ".")));
   },
 };
