@@ -48,6 +48,8 @@ base_rootfs() { # a busybox rootfs, made once per file
   echo "$r"
 }
 
+# PROCESS_EXTRA: more members of "process" (JSON, without braces) for the next bundles
+PROCESS_EXTRA=
 # bundle ID RESOURCES-JSON ARGS-JSON [EXTRA-LINUX-JSON] [EXTRA-MOUNT-JSON] -> prints the bundle dir; the container's
 # cgroup is /sys/fs/cgroup/vmtest/ID (cgroupsPath), so the tests can read it
 bundle() {
@@ -67,7 +69,8 @@ bundle() {
       "permitted": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
     },
     "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
-    "noNewPrivileges": true
+    "noNewPrivileges": true${PROCESS_EXTRA:+,
+    $PROCESS_EXTRA}
   },
   "root": {"path": "rootfs", "readonly": false},
   "hostname": "vmtest",
