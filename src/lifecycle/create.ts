@@ -24,6 +24,7 @@ import { checkId } from "./container.js";
 import { RuntimeError } from "./errors.js";
 import { debug, debugStep, warn } from "./log.js";
 import { compileSeccomp } from "../plan/seccomp.js";
+import { normalDestination, PROC_BIND_ALLOWED } from "../plan/constants.js";
 import { passListener, seccompAgentOf } from "./seccomp-agent.js";
 import { prepareIdMaps, writeIdMaps } from "./idmap.js";
 
@@ -203,21 +204,16 @@ export function createContainer(opts: CreateOptions): Created {
   }
 }
 
-/** Files under /proc that may be bind-mounted over (lxcfs provides these), as runc allows. */
-const PROC_BIND_ALLOWED = new Set([
-  "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps", "/proc/uptime",
-  "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
-]);
-
 /**
  * /proc must be a procfs, and nothing may be mounted inside it but lxcfs-style files: otherwise
  * masked paths could be dodged, and paths the runtime trusts would be the image's (CVE-2019-16884).
+ * Here by the spelling of the destination; the init checks again where it really leads (symlinks).
  */
 function checkProcMounts(spec: Spec): void {
   (spec.mounts ?? []).forEach((m, i) => {
-    const dest = ("/" + m.destination).replace(/\/+/g, "/").replace(/\/$/, "") || "/";
+    const dest = normalDestination(m.destination);
     if (dest === "/proc" && m.type !== "proc")
-      throw new RuntimeError(`config.json: /mounts/${i}: only a proc filesystem may be mounted on /proc, not ${JSON.stringify(m.type ?? m.source)}`);
+      throw new RuntimeError(`config.json: /mounts/${i}: ${JSON.stringify(m.destination)} is /proc, where only a proc filesystem may be mounted, not ${JSON.stringify(m.type ?? m.source)}`);
     if (dest.startsWith("/proc/") && !PROC_BIND_ALLOWED.has(dest))
       throw new RuntimeError(`config.json: /mounts/${i}: mounting over ${dest} is refused: only ${[...PROC_BIND_ALLOWED].join(", ")} may be mounted inside /proc`);
   });

@@ -2,11 +2,11 @@
 // host comes in through `host`, so the whole translation is testable without root.
 import type { Hook, Mount, Process, Scheduler, Spec } from "../spec/types.js";
 import {
-  CAPABILITIES, CLONE, DEFAULT_PATH, IOPRIO_CLASS, IOPRIO_CLASS_SHIFT, MS, NAMESPACE_FLAG, RLIMITS, S_IFBLK, S_IFCHR,
-  S_IFIFO, SCHED_FLAG, SCHED_POLICY,
+  CAPABILITIES, CLONE, DEFAULT_PATH, IOPRIO_CLASS, IOPRIO_CLASS_SHIFT, MS, NAMESPACE_FLAG, normalDestination,
+  PROC_BIND_ALLOWED, RLIMITS, S_IFBLK, S_IFCHR, S_IFIFO, SCHED_FLAG, SCHED_POLICY,
 } from "./constants.js";
 import { parseMountOptions, propagationFlag } from "./mount-options.js";
-import { MountTarget, type Op, type Program } from "./ops.js";
+import { MOUNT_IN_PROC_OK, MountTarget, WRITE_IN_PROC, type Op, type Program } from "./ops.js";
 
 export interface HostFacts {
   /** What a host path is, for bind mount sources and devices. */
@@ -107,7 +107,7 @@ export function compile(spec: Spec, opts: PlanOptions, host: HostFacts): Program
     add({ op: "UNSHARE", ints: [CLONE.NEWTIME], origin: "linux.namespaces (time)", what: "create time namespace" });
     const offsets = Object.entries(spec.linux?.timeOffsets ?? {})
       .map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join("");
-    if (offsets) add({ op: "WRITE_FILE", strs: ["/proc/self/timens_offsets", offsets], origin, what: "set time offsets" });
+    if (offsets) add({ op: "WRITE_FILE", strs: ["self/timens_offsets", offsets], ints: [WRITE_IN_PROC], origin, what: "set time offsets" });
   }
   const cloneFlags = flags & ~CLONE.NEWTIME & ~CLONE.NEWCGROUP;
   add({ op: "CLONE", ints: [cloneFlags], origin: "linux.namespaces", what: "create namespaces" });
@@ -122,7 +122,7 @@ export function compile(spec: Spec, opts: PlanOptions, host: HostFacts): Program
     add({ op: "UNSHARE", ints: [CLONE.NEWCGROUP], origin: "linux.namespaces (cgroup)", what: "create cgroup namespace" });
   add({ op: "SETSID", origin: "runtime", what: "create a session" });
   if (process.oomScoreAdj !== undefined)
-    add({ op: "WRITE_FILE", strs: ["/proc/self/oom_score_adj", String(process.oomScoreAdj)], origin: "process.oomScoreAdj", what: "set oom_score_adj" });
+    add({ op: "WRITE_FILE", strs: ["self/oom_score_adj", String(process.oomScoreAdj)], ints: [WRITE_IN_PROC], origin: "process.oomScoreAdj", what: "set oom_score_adj" });
 
   if (newMount) compileRootfs(spec, opts, host, newUser, add);
   else {
@@ -294,7 +294,7 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
   mounts.forEach((m, i) => {
     if (m.destination.replace(/\/+$/, "") === "/dev" && parseMountOptions(m.options).bind) devBound = true;
     if (m.type === "devpts" && m.destination.replace(/\/+$/, "") === "/dev/pts") devpts = true;
-    for (const op of compileMount(kernelMountFor(m, spec, host), i, opts, host)) add(op);
+    for (const op of compileMount(kernelMountFor(m, spec, host), i, opts, host, m.type === "proc" || m.type === "sysfs")) add(op);
   });
 
   if (!devBound) {
@@ -357,21 +357,28 @@ function addCreateHooksPoint(spec: Spec, add: (op: Op) => void): void {
 
 function compileSysctls(spec: Spec, add: (op: Op) => void): void {
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
-    add({ op: "WRITE_FILE", strs: [`/proc/sys/${key.replace(/\./g, "/")}`, value], origin: `linux.sysctl["${key}"]`, what: `set sysctl ${key}` });
+    add({ op: "WRITE_FILE", strs: [`sys/${key.replace(/\./g, "/")}`, value], ints: [WRITE_IN_PROC], origin: `linux.sysctl["${key}"]`, what: `set sysctl ${key}` });
 }
 
-function compileMount(m: Mount, i: number, opts: PlanOptions, host: HostFacts): Op[] {
+/**
+ * ordinaryDir: a procfs or sysfs (or the bind standing for one) goes only on a directory reached
+ * through no symlink, as with runc. Whatever the spelling of a destination, the init refuses a
+ * mount inside /proc unless it is one of PROC_BIND_ALLOWED (told by i7 / MOUNT_FD's i2).
+ */
+function compileMount(m: Mount, i: number, opts: PlanOptions, host: HostFacts, ordinaryDir = false): Op[] {
   const origin = `mounts[${i}]`;
   const parsed = parseMountOptions(m.options);
   const type = m.type ?? "";
+  const inProc = PROC_BIND_ALLOWED.has(normalDestination(m.destination)) ? [MOUNT_IN_PROC_OK] : [];
   if (parsed.bind || type === "bind") {
     const source = resolveSource(m.source ?? "", opts.bundle);
     const kind = host.statKind(source);
-    const target = kind === "dir" ? MountTarget.DIR : MountTarget.FILE;
+    const target = kind === "dir" ? (ordinaryDir ? MountTarget.DIR_NOFOLLOW : MountTarget.DIR) : MountTarget.FILE;
     const treeFd = opts.idmappedMountFds?.[i];
     if (treeFd !== undefined) {
       // made by tsrun with its flags already set: the kernel only idmaps from the host's namespaces
-      const ops: Op[] = [{ op: "MOUNT_FD", strs: [m.destination], ints: [treeFd, target], origin, what: `bind ${source} idmapped on ${m.destination}` }];
+      const fdTarget = target === MountTarget.FILE ? MountTarget.FILE : MountTarget.DIR;
+      const ops: Op[] = [{ op: "MOUNT_FD", strs: [m.destination], ints: [treeFd, fdTarget, ...inProc], origin, what: `bind ${source} idmapped on ${m.destination}` }];
       if (parsed.propagation)
         ops.push({ op: "MOUNT", strs: ["", m.destination, "", ""], ints: [0, MountTarget.EXISTING, parsed.propagation], origin, what: `set propagation of ${m.destination}` });
       return ops;
@@ -380,20 +387,21 @@ function compileMount(m: Mount, i: number, opts: PlanOptions, host: HostFacts): 
     return [{
       op: "MOUNT",
       strs: [source, m.destination, "", ""],
-      ints: [MS.BIND | (parsed.recursive ? MS.REC : 0), target, parsed.propagation, remount, parsed.attrSet, parsed.attrClr],
+      ints: [MS.BIND | (parsed.recursive ? MS.REC : 0), target, parsed.propagation, remount, parsed.attrSet, parsed.attrClr, ...(inProc.length ? [0, ...inProc] : [])],
       origin,
       what: `bind ${source} on ${m.destination}`,
     }];
   }
   if (type === "cgroup" && !host.cgroupV2) return compileCgroupV1Mount(m, origin, parsed.flags, host);
   const copyUp = parsed.copyUp && type === "tmpfs";
+  const dirTarget = type === "proc" || type === "sysfs" ? MountTarget.DIR_NOFOLLOW : MountTarget.DIR;
   return [{
     op: "MOUNT",
     strs: [m.source ?? type, m.destination, type, parsed.data.join(",")],
     // with a copy to make, read-only comes after it, as a remount
     ints: copyUp
-      ? [parsed.flags & ~MS.RDONLY, MountTarget.DIR, parsed.propagation, parsed.flags & MS.RDONLY, parsed.attrSet, parsed.attrClr, 1]
-      : [parsed.flags, MountTarget.DIR, parsed.propagation, 0, parsed.attrSet, parsed.attrClr],
+      ? [parsed.flags & ~MS.RDONLY, dirTarget, parsed.propagation, parsed.flags & MS.RDONLY, parsed.attrSet, parsed.attrClr, 1, ...inProc]
+      : [parsed.flags, dirTarget, parsed.propagation, 0, parsed.attrSet, parsed.attrClr, ...(inProc.length ? [0, ...inProc] : [])],
     origin,
     what: `mount ${type || m.source} on ${m.destination}${copyUp ? " with a copy of what it held (tmpcopyup)" : ""}`,
   }];
