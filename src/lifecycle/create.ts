@@ -1,6 +1,6 @@
 // create: validate the bundle, compile the init program, start tsrun-init and drive it to ready.
 // Any failure undoes everything made so far (cgroup, state directory, the half-started init).
-import { readlinkSync, statSync } from "node:fs";
+import { readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { cgroupManagerFor, containerDeviceRules, detectCgroupMode, hugePageSizes, validateResources } from "../cgroups/index.js";
 import { formatProblem, SpecError } from "../spec/problems.js";
@@ -122,6 +122,7 @@ export function createContainer(opts: CreateOptions): Created {
       statKind,
       cgroupPaths: cgroupMountPaths(cgroup),
       cgroupV2: cgroup.saved.driver === "v2",
+      mountPointOf,
     };
     const extraFds: number[] = [];
     let terminal: TerminalChannel | undefined;
@@ -268,6 +269,19 @@ export function rootfsOf(root: NonNullable<Spec["root"]>, bundle: string): strin
   const rootfs = isAbsolute(root.path) ? root.path : resolve(bundle, root.path);
   if (statKind(rootfs) !== "dir") throw new RuntimeError(`config.json: /root/path: rootfs ${rootfs} does not exist or is not a directory`);
   return rootfs;
+}
+
+/** The mount point of the mount `path` is on, in tsrun's mount namespace (the longest that holds it). */
+export function mountPointOf(path: string): string {
+  path = realpathSync(path);
+  let best = "/";
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const field = line.split(" ")[4];
+    if (!field) continue;
+    const mp = field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if ((path === mp || path.startsWith(mp === "/" ? "/" : mp + "/")) && mp.length > best.length) best = mp;
+  }
+  return best;
 }
 
 export function statKind(path: string): "dir" | "file" | "missing" {

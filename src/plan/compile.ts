@@ -14,6 +14,8 @@ export interface HostFacts {
   /** Container cgroup directory per hierarchy name, for a "cgroup" mount (v1: controller -> dir). */
   cgroupPaths?: Record<string, string>;
   cgroupV2?: boolean;
+  /** The mount point of the mount a host path is on (from tsrun's own mountinfo). */
+  mountPointOf?(path: string): string;
 }
 
 /** The container's process settings (ProcessOptions) and what only a whole container has. */
@@ -283,8 +285,16 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
   // Never let the container's mounts reach the host: / starts as a slave (or private), and a
   // shared or unbindable rootfsPropagation is applied only after pivot_root, which refuses both.
   const lateProp = rootProp !== undefined && (rootProp & (MS.SHARED | MS.UNBINDABLE)) !== 0;
-  const earlyProp = rootProp === undefined ? MS.SLAVE : lateProp ? MS.PRIVATE : rootProp;
+  // Shared (Kubernetes' Bidirectional): the host's mounts stay shared, so that a shared bind volume
+  // joins its source's peer group (mounts propagate both ways); only the mount holding the rootfs
+  // turns private, so the rootfs bind and every container mount made on it stay in the container.
+  // --no-pivot keeps / private: its old root stays under the new one.
+  const keepPeers = rootProp !== undefined && (rootProp & MS.SHARED) !== 0 && !(rootProp & MS.UNBINDABLE) && !opts.noPivot && !!host.mountPointOf;
+  const earlyProp = rootProp === undefined ? MS.SLAVE : keepPeers ? MS.SHARED : lateProp ? MS.PRIVATE : rootProp;
   add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [MS.REC | earlyProp, MountTarget.HOST], origin: "linux.rootfsPropagation", what: "set propagation of /" });
+  const rootfsParent = keepPeers ? host.mountPointOf!(opts.rootfs) : undefined;
+  if (rootfsParent !== undefined)
+    add({ op: "MOUNT", strs: ["", rootfsParent, "", ""], ints: [MS.PRIVATE, MountTarget.HOST], origin: "linux.rootfsPropagation", what: `make ${rootfsParent} (holding the rootfs) private` });
   add({ op: "MOUNT", strs: [opts.rootfs, opts.rootfs, "", ""], ints: [MS.BIND | MS.REC, MountTarget.HOST], origin: "root.path", what: `bind ${opts.rootfs} onto itself` });
   add({ op: "OPEN_ROOT", strs: [opts.rootfs], origin: "root.path", what: `open ${opts.rootfs}` });
 
@@ -333,7 +343,12 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
 
   addCreateHooksPoint(spec, add);
   if (opts.noPivot) add({ op: "MOVE_ROOT", origin: "--no-pivot", what: "move the rootfs to / and chroot" });
-  else add({ op: "PIVOT_ROOT", origin: "root.path", what: `pivot_root to ${opts.rootfs}` });
+  else {
+    // pivot_root refuses a shared / (the mount it leaves); the binds that needed it are made
+    if (rootfsParent !== undefined && rootfsParent !== "/")
+      add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [MS.PRIVATE, MountTarget.HOST], origin: "linux.rootfsPropagation", what: "make / private for pivot_root" });
+    add({ op: "PIVOT_ROOT", origin: "root.path", what: `pivot_root to ${opts.rootfs}` });
+  }
   if (lateProp)
     add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [rootProp!, MountTarget.HOST], origin: "linux.rootfsPropagation", what: `make / ${spec.linux!.rootfsPropagation}` });
 

@@ -3,11 +3,11 @@
 // and propagation tests).
 import t from "tap";
 import { compile, type HostFacts, type PlanOptions } from "../../src/plan/compile.js";
-import { normalDestination } from "../../src/plan/constants.js";
+import { MS, normalDestination } from "../../src/plan/constants.js";
 import { MOUNT_IN_PROC_OK, MountTarget, WRITE_IN_PROC, type Op } from "../../src/plan/ops.js";
 import type { Spec } from "../../src/spec/types.js";
 
-const host: HostFacts = { statKind: (p) => (p.endsWith(".txt") ? "file" : "dir") };
+const host: HostFacts = { statKind: (p) => (p.endsWith(".txt") ? "file" : "dir"), mountPointOf: () => "/b" };
 const opts: PlanOptions = { bundle: "/b", rootfs: "/b/rootfs" };
 
 function spec(edit: (s: Spec) => void = () => {}): Spec {
@@ -63,3 +63,21 @@ t.test("sysctls, oom_score_adj and time offsets are written through the init's o
   t.same(writes.map((o) => [o.strs![0], o.ints]), [["self/oom_score_adj", [WRITE_IN_PROC]], ["sys/net/ipv4/ip_default_ttl", [WRITE_IN_PROC]]]);
 });
 
+t.test("rshared keeps the host's peer groups; only the mount holding the rootfs turns private", async (t) => {
+  const props = (ops: Op[]) => ops.filter((o) => o.origin === "linux.rootfsPropagation").map((o) => [o.strs![1], o.ints![0]]);
+  const shared = compile(spec((s) => (s.linux!.rootfsPropagation = "rshared")), opts, { ...host, mountPointOf: () => "/var/lib" });
+  t.same(props(shared.ops), [
+    ["/", MS.REC | MS.SHARED],
+    ["/var/lib", MS.PRIVATE],
+    ["/", MS.PRIVATE],
+    ["/", MS.REC | MS.SHARED],
+  ], "/ stays shared, /var/lib goes private before the rootfs bind, / private only for pivot_root, then / (the rootfs) rshared");
+  const names = shared.ops.map((o) => o.what);
+  t.ok(names.indexOf("make /var/lib (holding the rootfs) private") < names.indexOf("bind /b/rootfs onto itself"));
+  const onRoot = compile(spec((s) => (s.linux!.rootfsPropagation = "rshared")), opts, { ...host, mountPointOf: () => "/" });
+  t.same(props(onRoot.ops), [["/", MS.REC | MS.SHARED], ["/", MS.PRIVATE], ["/", MS.REC | MS.SHARED]]);
+  const slave = compile(spec((s) => (s.linux!.rootfsPropagation = "rslave")), opts, host);
+  t.same(props(slave.ops), [["/", MS.REC | MS.SLAVE]], "rslave as before");
+  const noPivot = compile(spec((s) => (s.linux!.rootfsPropagation = "rshared")), { ...opts, noPivot: true }, host);
+  t.same(props(noPivot.ops), [["/", MS.REC | MS.PRIVATE], ["/", MS.REC | MS.SHARED]], "--no-pivot: private first, as before (the old root stays below)");
+});
