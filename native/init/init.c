@@ -741,7 +741,8 @@ static int do_pivot_root(void) {
 /* --no-pivot leaves the old root under the new one, in our mount namespace. A procfs or sysfs mount
  * there (the host's /proc, whole and unmasked) would let a process of the container mount a fresh,
  * unmasked proc even from a user namespace of its own (the kernel allows a new instance only where
- * one is fully visible already): every proc and sysfs mount outside the rootfs is detached. The
+ * one is fully visible already): every proc and sysfs mount outside the rootfs is detached, or,
+ * where a user namespace locks it in place, covered with an empty tmpfs (as runc does). The
  * propagation of / is a slave or private by now, so nothing of this reaches the host. */
 static char mountinfo[1 << 20];
 static char *mount_lines[1 << 15];
@@ -760,8 +761,7 @@ static void unescape_octal(char *s) {
   *out = 0;
 }
 
-/* detach: 1 = detach them, 0 = count what is left */
-static int proc_mounts_outside_root(int detach) {
+static int detach_proc_mounts_outside_root(void) {
   int fd = proc_open("self/mountinfo", O_RDONLY);
   if (fd < 0) return -1;
   size_t len = 0;
@@ -781,7 +781,6 @@ static int proc_mounts_outside_root(int detach) {
     p = nl + 1;
   }
   size_t rl = slen(root_path);
-  int found = 0;
   while (count--) { /* children come after their parents: last first */
     char *f = mount_lines[count], *mp = NULL, *sep = strstr(f, " - ");
     for (int k = 0; k < 4 && f; k++) { f = strchr(f, ' '); if (f) f++; }
@@ -795,10 +794,13 @@ static int proc_mounts_outside_root(int detach) {
     if (strcmp(type, "proc") && strcmp(type, "sysfs")) continue;
     unescape_octal(mp);
     if (!strncmp(mp, root_path, rl) && (mp[rl] == 0 || mp[rl] == '/' || (rl == 1))) continue;
-    found++;
-    if (detach && umount2(mp, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT) return -1;
+    if (umount2(mp, MNT_DETACH) == 0 || errno == ENOENT) continue;
+    if (mount("tmpfs", mp, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000") < 0) {
+      why = "a proc or sysfs mount outside the rootfs can be neither detached nor covered";
+      return -1;
+    }
   }
-  return found;
+  return 0;
 }
 
 static int detach_proc_outside_root(void) {
@@ -810,11 +812,7 @@ static int detach_proc_outside_root(void) {
   proc_release(proc);
   if (n <= 0) return -1;
   root_path[n] = 0;
-  if (proc_mounts_outside_root(1) < 0) return -1;
-  int left = proc_mounts_outside_root(0);
-  if (left < 0) return -1;
-  if (left) { why = "--no-pivot: the proc and sysfs mounts outside the rootfs cannot be detached"; errno = EPERM; return -1; }
-  return 0;
+  return detach_proc_mounts_outside_root();
 }
 
 static int do_move_root(void) {

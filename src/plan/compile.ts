@@ -100,6 +100,10 @@ export function compile(spec: Spec, opts: PlanOptions, host: HostFacts): Program
 
   // --- stage 0: in tsrun's namespaces
   if (opts.fifoPath) add({ op: "OPEN_FIFO", strs: [opts.fifoPath], origin: "exec.fifo", what: `open ${opts.fifoPath}` });
+  // with the runtime's privileges, before any user namespace (in one, raising it is refused); the
+  // container init inherits it
+  if (process.oomScoreAdj !== undefined)
+    add({ op: "WRITE_FILE", strs: ["self/oom_score_adj", String(process.oomScoreAdj)], ints: [WRITE_IN_PROC], origin: "process.oomScoreAdj", what: "set oom_score_adj" });
   const joins = (spec.linux?.namespaces ?? []).map((ns, i) => ({ ns, i })).filter(({ ns }) => ns.path);
   joins.sort((a, b) => Number(b.ns.type === "user") - Number(a.ns.type === "user"));
   for (const { ns, i } of joins)
@@ -123,8 +127,6 @@ export function compile(spec: Spec, opts: PlanOptions, host: HostFacts): Program
   if (flags & CLONE.NEWCGROUP)
     add({ op: "UNSHARE", ints: [CLONE.NEWCGROUP], origin: "linux.namespaces (cgroup)", what: "create cgroup namespace" });
   add({ op: "SETSID", origin: "runtime", what: "create a session" });
-  if (process.oomScoreAdj !== undefined)
-    add({ op: "WRITE_FILE", strs: ["self/oom_score_adj", String(process.oomScoreAdj)], ints: [WRITE_IN_PROC], origin: "process.oomScoreAdj", what: "set oom_score_adj" });
 
   if (newMount) compileRootfs(spec, opts, host, newUser, add);
   else {

@@ -138,6 +138,24 @@ t.test("9: with --no-pivot a process in the container cannot mount an unmasked p
     const rr = runcSide(b, "nopivot", args);
     if (rr) t.match(rr.text, /rc=1/, `runc 1.1.5 ${args[0] ?? ""}: ${rr.text}`);
   }
+  // In a user namespace of the container's own, the host's mounts are locked in its mount
+  // namespace: they cannot be detached, and are covered instead (as runc does); the container runs
+  const userns = bundle("nopivot-userns", {
+    rootfs: "busybox",
+    args: ["sh", "-c", "echo keys=$(wc -c < /proc/keys) sys=$(stat -f -c %T /sys)"],
+    mutate: (cfg) => {
+      cfg.linux!.namespaces!.push({ type: "user" });
+      cfg.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      cfg.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      cfg.mounts = cfg.mounts!.filter((m) => m.type !== "sysfs" && m.type !== "cgroup");
+    },
+  });
+  const u = rt.run(["run", "--no-pivot", "--bundle", userns.bundle, id("nopivot-userns")]);
+  t.equal(u.code, 0, u.stderr);
+  t.equal(u.stdout.trim(), "keys=0 sys=ext2/ext3", "--no-pivot in a user namespace runs, /proc/keys masked");
+  const ru = runcSide(userns, "nopivot-userns", ["--no-pivot"]);
+  if (ru) t.equal(ru.text, u.stdout.trim(), `runc 1.1.5 the same: exit ${ru.code}`);
+
   // and the container itself runs as before
   const ok = bundle("nopivot-ok", { rootfs: "busybox", args: ["sh", "-c", "echo keys=$(wc -c < /proc/keys) sys=$(stat -f -c %T /sys)"] });
   const r = rt.run(["run", "--no-pivot", "--bundle", ok.bundle, id("nopivot-ok")]);

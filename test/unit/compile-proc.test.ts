@@ -61,6 +61,7 @@ t.test("sysctls, oom_score_adj and time offsets are written through the init's o
   }), opts, host);
   const writes = p.ops.filter((o) => o.op === "WRITE_FILE");
   t.same(writes.map((o) => [o.strs![0], o.ints]), [["self/oom_score_adj", [WRITE_IN_PROC]], ["sys/net/ipv4/ip_default_ttl", [WRITE_IN_PROC]]]);
+  t.ok(p.ops.indexOf(writes[0]) < p.ops.findIndex((o) => o.op === "CLONE"), "oom_score_adj before any namespace (the init inherits it)");
 });
 
 t.test("rshared keeps the host's peer groups; only the mount holding the rootfs turns private", async (t) => {
