@@ -32,6 +32,8 @@
 #include "../wire/wire.h"
 
 #define PROC_SUPER_MAGIC 0x9fa0
+#define SYSFS_MAGIC 0x62656572
+#define PROC_ROOT_INO 1
 
 #ifndef SYS_clone3
 #define SYS_clone3 435
@@ -102,8 +104,14 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef RESOLVE_NO_XDEV
+#define RESOLVE_NO_XDEV 0x01
+#endif
 #ifndef RESOLVE_NO_MAGICLINKS
 #define RESOLVE_NO_MAGICLINKS 0x02
+#endif
+#ifndef RESOLVE_BENEATH
+#define RESOLVE_BENEATH 0x08
 #endif
 #ifndef RESOLVE_IN_ROOT
 #define RESOLVE_IN_ROOT 0x10
@@ -139,6 +147,8 @@ static uint32_t state_len;
 static char *hook_argv[1024];
 static char *hook_envp[1024];
 static char pathbuf2[4096];
+/* why the current op failed, when errno alone would not say it (sent as the error's detail) */
+static const char *why;
 
 struct op {
   unsigned code, nints, nstrs;
@@ -201,18 +211,79 @@ static void fd_path(char *buf, int fd) {
   *p = 0;
 }
 
-/* Opens what an O_PATH fd refers to, through the container's /proc once it is ours: refuses a /proc
- * that is no procfs (an image's directory could redirect the open) and checks the result is the
- * same file. */
+/* Every open under /proc goes through this procfs: a fresh instance of our own, mounted detached
+ * (nothing of the image can be on it, over it or in the way), kept for the process's life. Where
+ * the kernel refuses one (no pid namespace of our own in a user namespace), the /proc of our root,
+ * only if it is a procfs's root reached through no symlink, and not kept (the root changes). */
+static int fresh_proc = -1;
+
+static int proc_root(void) {
+  if (fresh_proc >= 0) return fresh_proc;
+  int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+  if (fs >= 0) {
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+      fresh_proc = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    close(fs);
+    if (fresh_proc >= 0) return fresh_proc;
+  }
+  struct open_how_v0 how = { O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS };
+  int dir = (int)syscall(SYS_openat2, AT_FDCWD, "/proc", &how, sizeof how);
+  if (dir < 0) { why = "/proc: not a directory reached through no symlink"; return -1; }
+  struct statfs sfs;
+  struct stat st;
+  if (fstatfs(dir, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC || fstat(dir, &st) < 0 || st.st_ino != PROC_ROOT_INO) {
+    close(dir);
+    why = "/proc is not the root of a proc filesystem";
+    errno = EXDEV;
+    return -1;
+  }
+  return dir;
+}
+
+static void proc_release(int dir) {
+  if (dir != fresh_proc) close(dir);
+}
+
+static int starts_with(const char *s, const char *prefix) {
+  while (*prefix) if (*s++ != *prefix++) return 0;
+  return 1;
+}
+
+/* rel under the procfs, never through a symlink (but procfs's own self and thread-self links) nor
+ * across a mount, and the file must be a proc file. */
+static int proc_open(const char *rel, int flags) {
+  int dir = proc_root();
+  if (dir < 0) return -1;
+  uint64_t resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
+  if (!starts_with(rel, "self/") && !starts_with(rel, "thread-self/")) resolve |= RESOLVE_NO_SYMLINKS;
+  struct open_how_v0 how = { (uint64_t)(flags | O_CLOEXEC), 0, resolve };
+  int fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof how);
+  int e = errno;
+  proc_release(dir);
+  if (fd < 0) {
+    if (e == ELOOP || e == EXDEV) why = "a symlink or a mount point on the way under /proc";
+    errno = e;
+    return -1;
+  }
+  struct statfs fs;
+  if (fstatfs(fd, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC) {
+    close(fd);
+    why = "not a file of a proc filesystem";
+    errno = EXDEV;
+    return -1;
+  }
+  return fd;
+}
+
+/* Opens what an O_PATH fd refers to, through our own procfs (never the image's /proc), and checks
+ * the result is the same file. */
 static int reopen_fd(int fd, int flags) {
   char p[64];
   fd_path(p, fd);
-  int proc = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int proc = proc_root();
   if (proc < 0) return -1;
-  struct statfs fs;
-  if (fstatfs(proc, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC) { close(proc); errno = EXDEV; return -1; }
-  int out = openat(proc, p + 6 /* past "/proc/" */, flags);
-  close(proc);
+  int out = openat(proc, p + 6 /* past "/proc/" */, flags | O_CLOEXEC);
+  proc_release(proc);
   if (out < 0) return -1;
   struct stat a, b;
   if (fstat(fd, &a) < 0 || fstat(out, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
@@ -451,6 +522,72 @@ static int copy_up(int under, const char *target) {
   return r;
 }
 
+/* Where a mount target is, seen from the root: its /proc or /sys directory itself (whatever path led
+ * there: "/x/../proc", "//proc", a symlink), somewhere inside a procfs, or elsewhere. */
+enum landing { LAND_ELSEWHERE, LAND_PROC, LAND_SYS, LAND_IN_PROC };
+
+static int root_entry(const char *name) {
+  struct open_how_v0 how = { O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS };
+  return (int)syscall(SYS_openat2, root_fd, name, &how, sizeof how);
+}
+
+static int is_root_entry(const struct stat *t, const char *name) {
+  int fd = root_entry(name);
+  if (fd < 0) return 0;
+  struct stat st;
+  int same = fstat(fd, &st) == 0 && st.st_dev == t->st_dev && st.st_ino == t->st_ino;
+  close(fd);
+  return same;
+}
+
+static enum landing landing_of(int target) {
+  struct stat t;
+  if (fstat(target, &t) < 0) return LAND_ELSEWHERE;
+  if (is_root_entry(&t, "proc")) return LAND_PROC;
+  if (is_root_entry(&t, "sys")) return LAND_SYS;
+  struct statfs fs;
+  if (fstatfs(target, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC) return LAND_IN_PROC;
+  return LAND_ELSEWHERE;
+}
+
+/* in_proc_ok: the mount may go inside /proc (the lxcfs-style files tsrun allows) */
+static int check_landing(enum landing land, int in_proc_ok) {
+  if (land != LAND_IN_PROC || in_proc_ok) return 0;
+  why = "the destination is inside /proc, where nothing may be mounted but a few lxcfs-style files";
+  errno = EPERM;
+  return -1;
+}
+
+/* After a mount landed on the root's /proc (/sys): what is there now must be a procfs (sysfs). */
+static int check_landed(enum landing land) {
+  if (land != LAND_PROC && land != LAND_SYS) return 0;
+  int fd = root_entry(land == LAND_PROC ? "proc" : "sys");
+  struct statfs fs;
+  int ok = fd >= 0 && fstatfs(fd, &fs) == 0 && fs.f_type == (land == LAND_PROC ? PROC_SUPER_MAGIC : SYSFS_MAGIC);
+  if (fd >= 0) close(fd);
+  if (ok) return 0;
+  why = land == LAND_PROC ? "the destination is /proc, which only a proc filesystem may be mounted on (this is not of type proc)"
+                          : "the destination is /sys, which only a sysfs may be mounted on (this is not of type sysfs)";
+  errno = EPERM;
+  return -1;
+}
+
+/* procfs and sysfs go only on an ordinary directory: no symlink anywhere on the way (created when
+ * missing). */
+static int dir_nofollow_in_root(const char *path) {
+  while (*path == '/') path++;
+  struct open_how_v0 how = { O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS };
+  int fd = (int)syscall(SYS_openat2, root_fd, *path ? path : ".", &how, sizeof how);
+  if (fd < 0 && errno == ENOENT) {
+    int made = mkdir_p_in_root(path, 0755);
+    if (made < 0) return -1;
+    close(made);
+    fd = (int)syscall(SYS_openat2, root_fd, *path ? path : ".", &how, sizeof how);
+  }
+  if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) why = "must be mounted on an ordinary directory, and the destination is (or goes through) a symlink or a file";
+  return fd;
+}
+
 static int do_mount(struct op *o) {
   const char *src = o->sl[0] ? o->s[0] : NULL;
   const char *fstype = o->sl[2] ? o->s[2] : NULL;
@@ -465,12 +602,15 @@ static int do_mount(struct op *o) {
   if (mode != TARGET_HOST) {
     if (mode == TARGET_DIR) fd = mkdir_p_in_root(o->s[1], 0755);
     else if (mode == TARGET_FILE) fd = create_file_in_root(o->s[1]);
+    else if (mode == TARGET_DIR_NOFOLLOW) fd = dir_nofollow_in_root(o->s[1]);
     else fd = openat2_in_root(o->s[1], O_PATH);
     if (fd < 0) return -1;
     fd_path(target, fd);
     tpath = target;
   }
   int remount_only = flags == 0 && !src && !fstype;
+  enum landing land = fd >= 0 && !remount_only ? landing_of(fd) : LAND_ELSEWHERE;
+  if (check_landing(land, (int)(o->i[7] & 1)) < 0) { close(fd); return -1; }
   int under = -1;
   if (o->nints > 6 && o->i[6] && mode == TARGET_DIR) {
     /* still the directory, not the tmpfs about to cover it */
@@ -480,6 +620,7 @@ static int do_mount(struct op *o) {
   if (!remount_only && mount(src, tpath, fstype, flags, data) < 0) {
     int e = errno; if (fd >= 0) close(fd); if (under >= 0) close(under); errno = e; return -1;
   }
+  if (check_landed(land) < 0) { int e = errno; if (fd >= 0) close(fd); if (under >= 0) close(under); errno = e; return -1; }
   if (under >= 0) {
     int r = copy_up(under, o->s[1]);
     int e = errno;
@@ -632,7 +773,85 @@ static int do_pivot_root(void) {
   return root_fd < 0 ? -1 : 0;
 }
 
+/* --no-pivot leaves the old root under the new one, in our mount namespace. A procfs or sysfs mount
+ * there (the host's /proc, whole and unmasked) would let a process of the container mount a fresh,
+ * unmasked proc even from a user namespace of its own (the kernel allows a new instance only where
+ * one is fully visible already): every proc and sysfs mount outside the rootfs is detached, or,
+ * where a user namespace locks it in place, covered with an empty tmpfs (as runc does). The
+ * propagation of / is a slave or private by now, so nothing of this reaches the host. */
+static char mountinfo[1 << 20];
+static char *mount_lines[1 << 15];
+static char root_path[4096];
+
+static void unescape_octal(char *s) {
+  char *out = s;
+  while (*s) {
+    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+      *out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+      s += 4;
+    } else {
+      *out++ = *s++;
+    }
+  }
+  *out = 0;
+}
+
+static int detach_proc_mounts_outside_root(void) {
+  int fd = proc_open("self/mountinfo", O_RDONLY);
+  if (fd < 0) return -1;
+  size_t len = 0;
+  ssize_t n;
+  while ((n = read(fd, mountinfo + len, sizeof mountinfo - 1 - len)) > 0) len += (size_t)n;
+  int e = errno;
+  close(fd);
+  if (n < 0) { errno = e; return -1; }
+  if (len >= sizeof mountinfo - 1) { errno = E2BIG; why = "/proc/self/mountinfo is too large"; return -1; }
+  mountinfo[len] = 0;
+  size_t count = 0;
+  for (char *p = mountinfo; *p && count < sizeof mount_lines / sizeof mount_lines[0];) {
+    mount_lines[count++] = p;
+    char *nl = strchr(p, '\n');
+    if (!nl) break;
+    *nl = 0;
+    p = nl + 1;
+  }
+  size_t rl = slen(root_path);
+  while (count--) { /* children come after their parents: last first */
+    char *f = mount_lines[count], *mp = NULL, *sep = strstr(f, " - ");
+    for (int k = 0; k < 4 && f; k++) { f = strchr(f, ' '); if (f) f++; }
+    if (!f || !sep) continue;
+    mp = f;
+    char *mp_end = strchr(mp, ' ');
+    if (!mp_end) continue;
+    *mp_end = 0;
+    char *type = sep + 3, *type_end = strchr(type, ' ');
+    if (type_end) *type_end = 0;
+    if (strcmp(type, "proc") && strcmp(type, "sysfs")) continue;
+    unescape_octal(mp);
+    if (!strncmp(mp, root_path, rl) && (mp[rl] == 0 || mp[rl] == '/' || (rl == 1))) continue;
+    if (umount2(mp, MNT_DETACH) == 0 || errno == ENOENT) continue;
+    if (mount("tmpfs", mp, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000") < 0) {
+      why = "a proc or sysfs mount outside the rootfs can be neither detached nor covered";
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int detach_proc_outside_root(void) {
+  int proc = proc_root();
+  if (proc < 0) return -1;
+  char link[32];
+  fd_path(link, root_fd);
+  ssize_t n = readlinkat(proc, link + 6, root_path, sizeof root_path - 1);
+  proc_release(proc);
+  if (n <= 0) return -1;
+  root_path[n] = 0;
+  return detach_proc_mounts_outside_root();
+}
+
 static int do_move_root(void) {
+  if (detach_proc_outside_root() < 0) return -1;
   if (fchdir(root_fd) < 0) return -1;
   if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) return -1;
   if (chroot(".") < 0) return -1;
@@ -643,7 +862,7 @@ static int do_move_root(void) {
 }
 
 static int do_write_file(struct op *o) {
-  int fd = open(o->s[0], O_WRONLY | O_CLOEXEC);
+  int fd = o->i[0] == WRITE_IN_PROC ? proc_open(o->s[0], O_WRONLY) : open(o->s[0], O_WRONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   int r = write_all(fd, o->s[1], o->sl[1]);
   int e = errno;
@@ -659,7 +878,12 @@ static int do_clone(struct op *o) {
   args.exit_signal = SIGCHLD;
   long pid = syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0) return -1;
-  if (pid == 0) return 0;
+  if (pid == 0) {
+    /* the container init's procfs is one of its own pid namespace */
+    if (fresh_proc >= 0) close(fresh_proc);
+    fresh_proc = -1;
+    return 0;
+  }
   send_msg(MSG_PID, (int32_t)pid, 0, NULL);
   _exit(0);
 }
@@ -784,14 +1008,12 @@ static int do_seccomp(struct op *o) {
 /* An LSM label for the next execve. The container's /proc could be a plain directory of the image
  * when no proc is mounted: then the label would land in a file and the process run unconfined. */
 static int do_proc_attr(struct op *o) {
-  static const char prefix[] = "/proc/thread-self/attr/";
+  static const char prefix[] = "thread-self/attr/";
   if (sizeof prefix + o->sl[0] > sizeof pathbuf) { errno = ENAMETOOLONG; return -1; }
   memcpy(pathbuf, prefix, sizeof prefix - 1);
   memcpy(pathbuf + sizeof prefix - 1, o->s[0], o->sl[0] + 1);
-  int fd = open(pathbuf, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = proc_open(pathbuf, O_WRONLY);
   if (fd < 0) return -1;
-  struct statfs fs;
-  if (fstatfs(fd, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC) { close(fd); errno = EXDEV; return -1; }
   int r = write_all(fd, o->s[1], o->sl[1]);
   close(fd);
   return r < 0 ? -1 : 0;
@@ -1031,6 +1253,7 @@ static int run_op(int index, struct op *o) {
     if (split_blob(o->s[0], o->sl[0], o->i[0], argv_buf, sizeof argv_buf / sizeof argv_buf[0]) < 0) return -1;
     if (split_blob(o->s[1], o->sl[1], o->i[1], envp_buf, sizeof envp_buf / sizeof envp_buf[0]) < 0) return -1;
     if (root_fd >= 0) close(root_fd);
+    if (fresh_proc >= 0) close(fresh_proc);
     execve(exec_path[0] ? exec_path : argv_buf[0], argv_buf, envp_buf);
     return -1;
   case OP_CLOSE_FDS: return (int)syscall(SYS_close_range, (unsigned)o->i[0], ~0U, CLOSE_RANGE_CLOEXEC);
@@ -1043,7 +1266,10 @@ static int run_op(int index, struct op *o) {
   case OP_MOUNT_FD: {
     int target = o->i[1] == TARGET_FILE ? create_file_in_root(o->s[0]) : mkdir_p_in_root(o->s[0], 0755);
     if (target < 0) return -1;
-    int r = move_onto((int)o->i[0], target);
+    enum landing land = landing_of(target);
+    int r = check_landing(land, (int)(o->i[2] & 1));
+    if (r == 0) r = move_onto((int)o->i[0], target);
+    if (r == 0) r = check_landed(land);
     int e = errno;
     close(target);
     errno = e;
@@ -1074,7 +1300,8 @@ int main(int argc, char **argv) {
   struct op o;
   for (int index = 0; index < (int)hdr[2]; index++) {
     if (parse_op(&cursor, end, &o) < 0) fail(index, EPROTO, "malformed op");
-    if (run_op(index, &o) < 0) fail(index, errno, strerror(errno));
+    why = NULL;
+    if (run_op(index, &o) < 0) fail(index, errno, why ? why : "");
   }
   return 0;
 }

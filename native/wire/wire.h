@@ -25,14 +25,17 @@
 enum wire_op {
   OP_SETNS = 1,          /* s0 path, i0 nstype */
   OP_UNSHARE = 2,        /* i0 flags */
-  OP_WRITE_FILE = 3,     /* s0 path, s1 content */
+  OP_WRITE_FILE = 3,     /* s0 path, s1 content; i0 WRITE_IN_PROC: s0 is under a procfs of the
+                            init's own ("sys/net/...", "self/..."), opened through no symlink or mount */
   OP_CLONE = 4,          /* i0 flags: parent reports the child pid and exits */
   OP_WAIT_GO = 5,        /* wait for tsrun's go: one byte, u32 length, the container's state JSON */
   OP_MOUNT = 6,          /* s0 source, s1 target, s2 fstype, s3 data; i0 flags, i1 target mode,
                             i2 propagation flags after mount, i3 remount flags (bind ro),
                             i4/i5 MOUNT_ATTR_* to set/clear on the whole tree (mount_setattr),
                             i6 1 = tmpcopyup: copy what the target held into the new mount, before
-                            the propagation and remount flags apply */
+                            the propagation and remount flags apply; i7 bit 0: the target may be
+                            inside /proc (lxcfs-style files). Whatever path leads there, a mount
+                            landing on the root's /proc (/sys) must leave a procfs (sysfs) there */
   OP_MKNOD_IN_ROOT = 7,  /* s0 path; i0 mode (type|perm), i1 major, i2 minor, i3 uid, i4 gid */
   OP_SYMLINK_IN_ROOT = 8,/* s0 target, s1 link path */
   OP_OPEN_ROOT = 9,      /* s0 path: the directory later ops resolve in */
@@ -81,7 +84,8 @@ enum wire_op {
   OP_PROC_ATTR = 45,     /* s0 file under /proc/thread-self/attr ("apparmor/exec", "exec"), s1 content:
                             written only if /proc really is a procfs (an LSM label for the execve) */
   OP_MOUNT_FD = 46,      /* i0 fd of a detached mount tsrun made (an idmapped bind), i1 target mode
-                            (DIR or FILE), s0 target: move it there, resolved in the root */
+                            (DIR or FILE), s0 target: move it there, resolved in the root; i2 as
+                            OP_MOUNT's i7 */
   OP_MAX = 47
 };
 
@@ -90,8 +94,12 @@ enum wire_target {
   TARGET_HOST = 0,       /* s1 is a plain path */
   TARGET_DIR = 1,        /* s1 is inside the root: create directories, never follow a symlink out */
   TARGET_FILE = 2,       /* as DIR for the parents, then an empty file */
-  TARGET_EXISTING = 3    /* inside the root, must exist */
+  TARGET_EXISTING = 3,   /* inside the root, must exist */
+  TARGET_DIR_NOFOLLOW = 4 /* inside the root, a directory reached through no symlink (procfs, sysfs) */
 };
+
+/* i0 of OP_WRITE_FILE */
+#define WRITE_IN_PROC 1
 
 enum wire_msg {
   MSG_PID = 1,    /* a = pid of the container init */

@@ -1,6 +1,6 @@
 // create: validate the bundle, compile the init program, start tsrun-init and drive it to ready.
 // Any failure undoes everything made so far (cgroup, state directory, the half-started init).
-import { readlinkSync, statSync } from "node:fs";
+import { readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { cgroupManagerFor, containerDeviceRules, detectCgroupMode, hugePageSizes, validateResources } from "../cgroups/index.js";
 import { formatProblem, SpecError } from "../spec/problems.js";
@@ -24,6 +24,7 @@ import { checkId } from "./container.js";
 import { RuntimeError } from "./errors.js";
 import { debug, debugStep, warn } from "./log.js";
 import { compileSeccomp } from "../plan/seccomp.js";
+import { normalDestination, PROC_BIND_ALLOWED } from "../plan/constants.js";
 import { passListener, seccompAgentOf } from "./seccomp-agent.js";
 import { prepareIdMaps, writeIdMaps } from "./idmap.js";
 import { bindNotifySocket, hostNotifySocket, makeNotifyDir, NOTIFY_SOCKET_IN_CONTAINER } from "./notify.js";
@@ -130,6 +131,7 @@ export function createContainer(opts: CreateOptions): Created {
       statKind,
       cgroupPaths: cgroupMountPaths(cgroup),
       cgroupV2: cgroup.saved.driver === "v2",
+      mountPointOf,
     };
     const extraFds: number[] = [];
     let terminal: TerminalChannel | undefined;
@@ -227,21 +229,16 @@ export function createContainer(opts: CreateOptions): Created {
   }
 }
 
-/** Files under /proc that may be bind-mounted over (lxcfs provides these), as runc allows. */
-const PROC_BIND_ALLOWED = new Set([
-  "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps", "/proc/uptime",
-  "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
-]);
-
 /**
  * /proc must be a procfs, and nothing may be mounted inside it but lxcfs-style files: otherwise
  * masked paths could be dodged, and paths the runtime trusts would be the image's (CVE-2019-16884).
+ * Here by the spelling of the destination; the init checks again where it really leads (symlinks).
  */
 function checkProcMounts(spec: Spec): void {
   (spec.mounts ?? []).forEach((m, i) => {
-    const dest = ("/" + m.destination).replace(/\/+/g, "/").replace(/\/$/, "") || "/";
+    const dest = normalDestination(m.destination);
     if (dest === "/proc" && m.type !== "proc")
-      throw new RuntimeError(`config.json: /mounts/${i}: only a proc filesystem may be mounted on /proc, not ${JSON.stringify(m.type ?? m.source)}`);
+      throw new RuntimeError(`config.json: /mounts/${i}: ${JSON.stringify(m.destination)} is /proc, where only a proc filesystem may be mounted, not ${JSON.stringify(m.type ?? m.source)}`);
     if (dest.startsWith("/proc/") && !PROC_BIND_ALLOWED.has(dest))
       throw new RuntimeError(`config.json: /mounts/${i}: mounting over ${dest} is refused: only ${[...PROC_BIND_ALLOWED].join(", ")} may be mounted inside /proc`);
   });
@@ -296,6 +293,19 @@ export function rootfsOf(root: NonNullable<Spec["root"]>, bundle: string): strin
   const rootfs = isAbsolute(root.path) ? root.path : resolve(bundle, root.path);
   if (statKind(rootfs) !== "dir") throw new RuntimeError(`config.json: /root/path: rootfs ${rootfs} does not exist or is not a directory`);
   return rootfs;
+}
+
+/** The mount point of the mount `path` is on, in tsrun's mount namespace (the longest that holds it). */
+export function mountPointOf(path: string): string {
+  path = realpathSync(path);
+  let best = "/";
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const field = line.split(" ")[4];
+    if (!field) continue;
+    const mp = field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if ((path === mp || path.startsWith(mp === "/" ? "/" : mp + "/")) && mp.length > best.length) best = mp;
+  }
+  return best;
 }
 
 export function statKind(path: string): "dir" | "file" | "missing" {

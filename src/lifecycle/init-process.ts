@@ -160,6 +160,8 @@ export function describeInitError(program: Program, index: number, errno: number
     if (name.includes("/")) return `exec: ${JSON.stringify(name)}: stat ${name}: ${errnoText(errno, false)}`;
     return `exec: ${JSON.stringify(name)}: executable file not found in $PATH`;
   }
+  // the init says why when errno alone would not (a mount landing on /proc, a symlink on the way)
+  if (detail) return `${op.origin}: ${op.what}: ${detail}${errno ? ` (${ERRNO_NAMES.get(errno) ?? `errno ${errno}`})` : ""}`;
   return `${op.origin}: ${op.what}: ${errnoText(errno)}`;
 }
 

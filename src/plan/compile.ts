@@ -2,11 +2,11 @@
 // host comes in through `host`, so the whole translation is testable without root.
 import type { Hook, Mount, Process, Scheduler, Spec } from "../spec/types.js";
 import {
-  CAPABILITIES, CLONE, DEFAULT_PATH, IOPRIO_CLASS, IOPRIO_CLASS_SHIFT, MS, NAMESPACE_FLAG, RLIMITS, S_IFBLK, S_IFCHR,
-  S_IFIFO, SCHED_FLAG, SCHED_POLICY,
+  CAPABILITIES, CLONE, DEFAULT_PATH, IOPRIO_CLASS, IOPRIO_CLASS_SHIFT, MS, NAMESPACE_FLAG, normalDestination,
+  PROC_BIND_ALLOWED, RLIMITS, S_IFBLK, S_IFCHR, S_IFIFO, SCHED_FLAG, SCHED_POLICY,
 } from "./constants.js";
 import { parseMountOptions, propagationFlag } from "./mount-options.js";
-import { MountTarget, type Op, type Program } from "./ops.js";
+import { MOUNT_IN_PROC_OK, MountTarget, WRITE_IN_PROC, type Op, type Program } from "./ops.js";
 
 export interface HostFacts {
   /** What a host path is, for bind mount sources and devices. */
@@ -14,6 +14,8 @@ export interface HostFacts {
   /** Container cgroup directory per hierarchy name, for a "cgroup" mount (v1: controller -> dir). */
   cgroupPaths?: Record<string, string>;
   cgroupV2?: boolean;
+  /** The mount point of the mount a host path is on (from tsrun's own mountinfo). */
+  mountPointOf?(path: string): string;
 }
 
 /** The container's process settings (ProcessOptions) and what only a whole container has. */
@@ -100,6 +102,10 @@ export function compile(spec: Spec, opts: PlanOptions, host: HostFacts): Program
 
   // --- stage 0: in tsrun's namespaces
   if (opts.fifoPath) add({ op: "OPEN_FIFO", strs: [opts.fifoPath], origin: "exec.fifo", what: `open ${opts.fifoPath}` });
+  // with the runtime's privileges, before any user namespace (in one, raising it is refused); the
+  // container init inherits it
+  if (process.oomScoreAdj !== undefined)
+    add({ op: "WRITE_FILE", strs: ["self/oom_score_adj", String(process.oomScoreAdj)], ints: [WRITE_IN_PROC], origin: "process.oomScoreAdj", what: "set oom_score_adj" });
   const joins = (spec.linux?.namespaces ?? []).map((ns, i) => ({ ns, i })).filter(({ ns }) => ns.path);
   joins.sort((a, b) => Number(b.ns.type === "user") - Number(a.ns.type === "user"));
   for (const { ns, i } of joins)
@@ -109,7 +115,7 @@ export function compile(spec: Spec, opts: PlanOptions, host: HostFacts): Program
     add({ op: "UNSHARE", ints: [CLONE.NEWTIME], origin: "linux.namespaces (time)", what: "create time namespace" });
     const offsets = Object.entries(spec.linux?.timeOffsets ?? {})
       .map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join("");
-    if (offsets) add({ op: "WRITE_FILE", strs: ["/proc/self/timens_offsets", offsets], origin, what: "set time offsets" });
+    if (offsets) add({ op: "WRITE_FILE", strs: ["self/timens_offsets", offsets], ints: [WRITE_IN_PROC], origin, what: "set time offsets" });
   }
   const cloneFlags = flags & ~CLONE.NEWTIME & ~CLONE.NEWCGROUP;
   add({ op: "CLONE", ints: [cloneFlags], origin: "linux.namespaces", what: "create namespaces" });
@@ -123,8 +129,6 @@ export function compile(spec: Spec, opts: PlanOptions, host: HostFacts): Program
   if (flags & CLONE.NEWCGROUP)
     add({ op: "UNSHARE", ints: [CLONE.NEWCGROUP], origin: "linux.namespaces (cgroup)", what: "create cgroup namespace" });
   add({ op: "SETSID", origin: "runtime", what: "create a session" });
-  if (process.oomScoreAdj !== undefined)
-    add({ op: "WRITE_FILE", strs: ["/proc/self/oom_score_adj", String(process.oomScoreAdj)], origin: "process.oomScoreAdj", what: "set oom_score_adj" });
 
   if (newMount) compileRootfs(spec, opts, host, newUser, add);
   else {
@@ -285,8 +289,16 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
   // Never let the container's mounts reach the host: / starts as a slave (or private), and a
   // shared or unbindable rootfsPropagation is applied only after pivot_root, which refuses both.
   const lateProp = rootProp !== undefined && (rootProp & (MS.SHARED | MS.UNBINDABLE)) !== 0;
-  const earlyProp = rootProp === undefined ? MS.SLAVE : lateProp ? MS.PRIVATE : rootProp;
+  // Shared (Kubernetes' Bidirectional): the host's mounts stay shared, so that a shared bind volume
+  // joins its source's peer group (mounts propagate both ways); only the mount holding the rootfs
+  // turns private, so the rootfs bind and every container mount made on it stay in the container.
+  // --no-pivot keeps / private: its old root stays under the new one.
+  const keepPeers = rootProp !== undefined && (rootProp & MS.SHARED) !== 0 && !(rootProp & MS.UNBINDABLE) && !opts.noPivot && !!host.mountPointOf;
+  const earlyProp = rootProp === undefined ? MS.SLAVE : keepPeers ? MS.SHARED : lateProp ? MS.PRIVATE : rootProp;
   add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [MS.REC | earlyProp, MountTarget.HOST], origin: "linux.rootfsPropagation", what: "set propagation of /" });
+  const rootfsParent = keepPeers ? host.mountPointOf!(opts.rootfs) : undefined;
+  if (rootfsParent !== undefined)
+    add({ op: "MOUNT", strs: ["", rootfsParent, "", ""], ints: [MS.PRIVATE, MountTarget.HOST], origin: "linux.rootfsPropagation", what: `make ${rootfsParent} (holding the rootfs) private` });
   add({ op: "MOUNT", strs: [opts.rootfs, opts.rootfs, "", ""], ints: [MS.BIND | MS.REC, MountTarget.HOST], origin: "root.path", what: `bind ${opts.rootfs} onto itself` });
   add({ op: "OPEN_ROOT", strs: [opts.rootfs], origin: "root.path", what: `open ${opts.rootfs}` });
 
@@ -296,7 +308,7 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
   mounts.forEach((m, i) => {
     if (m.destination.replace(/\/+$/, "") === "/dev" && parseMountOptions(m.options).bind) devBound = true;
     if (m.type === "devpts" && m.destination.replace(/\/+$/, "") === "/dev/pts") devpts = true;
-    for (const op of compileMount(kernelMountFor(m, spec, host), i, opts, host)) add(op);
+    for (const op of compileMount(kernelMountFor(m, spec, host), i, opts, host, m.type === "proc" || m.type === "sysfs")) add(op);
   });
   if (opts.notifySocketDir) {
     const notify: Mount = { destination: "/run/notify", type: "bind", source: opts.notifySocketDir, options: ["bind", "nosuid", "noexec", "nodev", "ro"] };
@@ -339,7 +351,12 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
 
   addCreateHooksPoint(spec, add);
   if (opts.noPivot) add({ op: "MOVE_ROOT", origin: "--no-pivot", what: "move the rootfs to / and chroot" });
-  else add({ op: "PIVOT_ROOT", origin: "root.path", what: `pivot_root to ${opts.rootfs}` });
+  else {
+    // pivot_root refuses a shared / (the mount it leaves); the binds that needed it are made
+    if (rootfsParent !== undefined && rootfsParent !== "/")
+      add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [MS.PRIVATE, MountTarget.HOST], origin: "linux.rootfsPropagation", what: "make / private for pivot_root" });
+    add({ op: "PIVOT_ROOT", origin: "root.path", what: `pivot_root to ${opts.rootfs}` });
+  }
   if (lateProp)
     add({ op: "MOUNT", strs: ["", "/", "", ""], ints: [rootProp!, MountTarget.HOST], origin: "linux.rootfsPropagation", what: `make / ${spec.linux!.rootfsPropagation}` });
 
@@ -363,21 +380,28 @@ function addCreateHooksPoint(spec: Spec, add: (op: Op) => void): void {
 
 function compileSysctls(spec: Spec, add: (op: Op) => void): void {
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
-    add({ op: "WRITE_FILE", strs: [`/proc/sys/${key.replace(/\./g, "/")}`, value], origin: `linux.sysctl["${key}"]`, what: `set sysctl ${key}` });
+    add({ op: "WRITE_FILE", strs: [`sys/${key.replace(/\./g, "/")}`, value], ints: [WRITE_IN_PROC], origin: `linux.sysctl["${key}"]`, what: `set sysctl ${key}` });
 }
 
-function compileMount(m: Mount, i: number, opts: PlanOptions, host: HostFacts): Op[] {
+/**
+ * ordinaryDir: a procfs or sysfs (or the bind standing for one) goes only on a directory reached
+ * through no symlink, as with runc. Whatever the spelling of a destination, the init refuses a
+ * mount inside /proc unless it is one of PROC_BIND_ALLOWED (told by i7 / MOUNT_FD's i2).
+ */
+function compileMount(m: Mount, i: number, opts: PlanOptions, host: HostFacts, ordinaryDir = false): Op[] {
   const origin = `mounts[${i}]`;
   const parsed = parseMountOptions(m.options);
   const type = m.type ?? "";
+  const inProc = PROC_BIND_ALLOWED.has(normalDestination(m.destination)) ? [MOUNT_IN_PROC_OK] : [];
   if (parsed.bind || type === "bind") {
     const source = resolveSource(m.source ?? "", opts.bundle);
     const kind = host.statKind(source);
-    const target = kind === "dir" ? MountTarget.DIR : MountTarget.FILE;
+    const target = kind === "dir" ? (ordinaryDir ? MountTarget.DIR_NOFOLLOW : MountTarget.DIR) : MountTarget.FILE;
     const treeFd = opts.idmappedMountFds?.[i];
     if (treeFd !== undefined) {
       // made by tsrun with its flags already set: the kernel only idmaps from the host's namespaces
-      const ops: Op[] = [{ op: "MOUNT_FD", strs: [m.destination], ints: [treeFd, target], origin, what: `bind ${source} idmapped on ${m.destination}` }];
+      const fdTarget = target === MountTarget.FILE ? MountTarget.FILE : MountTarget.DIR;
+      const ops: Op[] = [{ op: "MOUNT_FD", strs: [m.destination], ints: [treeFd, fdTarget, ...inProc], origin, what: `bind ${source} idmapped on ${m.destination}` }];
       if (parsed.propagation)
         ops.push({ op: "MOUNT", strs: ["", m.destination, "", ""], ints: [0, MountTarget.EXISTING, parsed.propagation], origin, what: `set propagation of ${m.destination}` });
       return ops;
@@ -386,20 +410,21 @@ function compileMount(m: Mount, i: number, opts: PlanOptions, host: HostFacts): 
     return [{
       op: "MOUNT",
       strs: [source, m.destination, "", ""],
-      ints: [MS.BIND | (parsed.recursive ? MS.REC : 0), target, parsed.propagation, remount, parsed.attrSet, parsed.attrClr],
+      ints: [MS.BIND | (parsed.recursive ? MS.REC : 0), target, parsed.propagation, remount, parsed.attrSet, parsed.attrClr, ...(inProc.length ? [0, ...inProc] : [])],
       origin,
       what: `bind ${source} on ${m.destination}`,
     }];
   }
   if (type === "cgroup" && !host.cgroupV2) return compileCgroupV1Mount(m, origin, parsed.flags, host);
   const copyUp = parsed.copyUp && type === "tmpfs";
+  const dirTarget = type === "proc" || type === "sysfs" ? MountTarget.DIR_NOFOLLOW : MountTarget.DIR;
   return [{
     op: "MOUNT",
     strs: [m.source ?? type, m.destination, type, parsed.data.join(",")],
     // with a copy to make, read-only comes after it, as a remount
     ints: copyUp
-      ? [parsed.flags & ~MS.RDONLY, MountTarget.DIR, parsed.propagation, parsed.flags & MS.RDONLY, parsed.attrSet, parsed.attrClr, 1]
-      : [parsed.flags, MountTarget.DIR, parsed.propagation, 0, parsed.attrSet, parsed.attrClr],
+      ? [parsed.flags & ~MS.RDONLY, dirTarget, parsed.propagation, parsed.flags & MS.RDONLY, parsed.attrSet, parsed.attrClr, 1, ...inProc]
+      : [parsed.flags, dirTarget, parsed.propagation, 0, parsed.attrSet, parsed.attrClr, ...(inProc.length ? [0, ...inProc] : [])],
     origin,
     what: `mount ${type || m.source} on ${m.destination}${copyUp ? " with a copy of what it held (tmpcopyup)" : ""}`,
   }];

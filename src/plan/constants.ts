@@ -92,3 +92,20 @@ export const SCHED_FLAG: Record<string, number> = {
 };
 export const IOPRIO_CLASS: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
 export const IOPRIO_CLASS_SHIFT = 13;
+
+/** Files under /proc that may be mounted over (lxcfs provides these), as runc allows. */
+export const PROC_BIND_ALLOWED: ReadonlySet<string> = new Set([
+  "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps", "/proc/uptime",
+  "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+]);
+
+/** A mount destination as a path, spelled once: "/x/../proc", "//proc/." and "/proc/" are "/proc". */
+export function normalDestination(dest: string): string {
+  const parts: string[] = [];
+  for (const p of dest.split("/")) {
+    if (p === "" || p === ".") continue;
+    if (p === "..") parts.pop();
+    else parts.push(p);
+  }
+  return "/" + parts.join("/");
+}

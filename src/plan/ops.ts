@@ -51,7 +51,11 @@ export const OpCode = {
 } as const;
 export type OpName = keyof typeof OpCode;
 
-export const MountTarget = { HOST: 0, DIR: 1, FILE: 2, EXISTING: 3 } as const;
+export const MountTarget = { HOST: 0, DIR: 1, FILE: 2, EXISTING: 3, DIR_NOFOLLOW: 4 } as const;
+/** i0 of WRITE_FILE: the path is under a procfs of the init's own (wire.h WRITE_IN_PROC). */
+export const WRITE_IN_PROC = 1;
+/** bit of MOUNT's i7 and MOUNT_FD's i2: the target may be inside /proc. */
+export const MOUNT_IN_PROC_OK = 1;
 export const MsgType = { PID: 1, READY: 2, ERROR: 3, REPORT: 4 } as const;
 
 export interface Op {
