@@ -87,7 +87,7 @@ export function driveInitToReady(
     if (first.type !== MsgType.PID) throw new RuntimeError("tsrun-init: protocol error: expected the container pid");
     initPid = first.a;
   } finally {
-    native.waitpid(stage0);
+    reapStage0(stage0);
   }
   const state = Buffer.from(beforeGo(initPid) ?? "");
   const go = Buffer.alloc(5);
@@ -144,7 +144,13 @@ export function awaitExec(fd: number, ops: Op[] | StartOp[], timeoutMs: number):
 }
 
 function expectMessage(sock: number, program: Program) {
-  const msg = native.readMsg(sock, INIT_TIMEOUT_MS);
+  let msg;
+  try {
+    msg = native.readMsg(sock, INIT_TIMEOUT_MS);
+  } catch (e) {
+    if ((e as { errno?: number }).errno !== osConstants.errno.ETIMEDOUT) throw e;
+    throw new RuntimeError(`container init did not report within ${INIT_TIMEOUT_MS / 1000}s: it is stuck (a frozen cgroup, a stopped process?)`);
+  }
   if (!msg) throw new RuntimeError("container init exited before it was ready");
   if (msg.type === MsgType.ERROR) throw new RuntimeError(describeInitError(program, msg.a, msg.b, msg.detail));
   return msg;
@@ -179,6 +185,19 @@ export function errnoText(errno: number, withName = true): string {
   const text = ERRNO_TEXT[name];
   if (!text) return name;
   return withName ? `${text} (${name})` : text;
+}
+
+/** Stage 0 exits as soon as it has reported the container's pid; a bounded wait all the same. */
+function reapStage0(pid: number): void {
+  const end = Date.now() + INIT_TIMEOUT_MS;
+  while (native.waitpid(pid, true).pid === 0) {
+    if (Date.now() > end) {
+      signalPid(pid, osConstants.signals.SIGKILL);
+      native.waitpid(pid);
+      throw new RuntimeError(`tsrun-init did not exit within ${INIT_TIMEOUT_MS / 1000}s after starting the container`);
+    }
+    sleepMs(1);
+  }
 }
 
 /** Waits (briefly) until a killed pid is gone, so its cgroup can be removed. */

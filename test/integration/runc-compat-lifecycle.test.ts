@@ -2,7 +2,7 @@
 // init's close-on-exec channel, never by a look at a process that may be gone.
 import t from "tap";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { consoleRecvPath, ensureProbe, makeBundle, type OciConfig } from "../../bundle-fixtures/rootfs.js";
@@ -98,4 +98,26 @@ t.test("delete -f kills whatever is left in the container's cgroup", async (t) =
   await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
   t.not(stray.exitCode ?? stray.signalCode, null, "the stray process was killed");
   t.same(cgroupDirsOf(id), [], "no cgroup left");
+});
+
+const noFreezer = !existsSync("/sys/fs/cgroup/freezer") && "no v1 freezer hierarchy";
+
+t.test("an empty pre-existing frozen cgroup: create refuses at once and removes only what it made", { skip: noFreezer }, async (t) => {
+  const name = `tsrun-compat-frozen-${process.pid}`;
+  const freezerDir = `/sys/fs/cgroup/freezer/${name}`;
+  mkdirSync(freezerDir);
+  writeFileSync(join(freezerDir, "freezer.state"), "FROZEN");
+  t.teardown(() => {
+    writeFileSync(join(freezerDir, "freezer.state"), "THAWED");
+    rmdirSync(freezerDir);
+  });
+  const b = bundle(["true"], (c) => (c.linux!.cgroupsPath = `/${name}`)).bundle;
+  const t0 = Date.now();
+  const r = rt.detached(["create", "--bundle", b, "frozen-cg"]);
+  t.equal(r.code, 1);
+  t.ok(Date.now() - t0 < 10_000, "no wait on an init that would never report");
+  t.match(r.stderr, `container's cgroup unexpectedly frozen: ${freezerDir} (thaw it, or choose another linux.cgroupsPath)`);
+  t.same(readdirSync("/sys/fs/cgroup").filter((h) => h !== "freezer" && existsSync(`/sys/fs/cgroup/${h}/${name}`)), [], "the cgroups create made are gone");
+  t.ok(existsSync(freezerDir), "the frozen cgroup, which was not ours, is left as it was");
+  t.same(rt.containers(), [], "no state directory");
 });
