@@ -436,6 +436,11 @@ static int do_mount(struct op *o) {
   char target[64];
   const char *tpath = o->s[1];
   int fd = -1;
+  if (src && (flags & MS_BIND) && (mode == TARGET_DIR || mode == TARGET_FILE)) {
+    /* the source first: a missing one must not leave a new mountpoint behind in the rootfs */
+    struct stat st;
+    if (stat(src, &st) < 0) return -1;
+  }
   if (mode != TARGET_HOST) {
     if (mode == TARGET_DIR) fd = mkdir_p_in_root(o->s[1], 0755);
     else if (mode == TARGET_FILE) fd = create_file_in_root(o->s[1]);

@@ -16,8 +16,19 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
     throw new RuntimeError("container does not exist");
   }
   const c = loadContainer(root, id);
-  const release = lockContainer(root, id);
+  let release: () => void;
   try {
+    release = lockContainer(root, id);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    release = () => {};
+  }
+  try {
+    // a concurrent delete got here first: it removed the state, and ran the poststop hooks
+    if (!readState(root, id)) {
+      if (force) return;
+      throw new RuntimeError("container does not exist");
+    }
     const status = c.status();
     if ((status === "running" || status === "paused") && !force)
       throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
