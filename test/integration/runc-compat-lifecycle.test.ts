@@ -133,6 +133,15 @@ t.test("a createContainer hook that cannot run: a quick error naming the hook, n
   t.ok(ms < 1500, `no wait on the killed init (${ms} ms)`);
   t.same(cgroupDirsOf(id), [], "the cgroup is gone, so is the init that was in it");
   t.same(rt.containers(), []);
+  // one that exists but cannot be executed: the execve's error, with the hook's name
+  const garbage = join(work, "not-a-hook");
+  writeFileSync(garbage, "\x7fELF garbage");
+  chmodSync(garbage, 0o755);
+  const bad = bundle(["true"], (c) => (c.hooks = { createContainer: [{ path: garbage }] })).bundle;
+  const r2 = rt.detached(["create", "--bundle", bad, `${id}-2`]);
+  t.equal(r2.code, 1);
+  t.match(r2.stderr, `hooks.createContainer[0] (${garbage}): run ${garbage}: exec format error (ENOEXEC)`);
+  t.same(rt.containers(), []);
 });
 
 t.test("a bind mount whose source is missing leaves no mountpoint in the rootfs", async (t) => {
