@@ -1011,6 +1011,20 @@ static int run_op(int index, struct op *o) {
     if (split_blob(o->s[1], o->sl[1], o->i[1], envp_buf, sizeof envp_buf / sizeof envp_buf[0]) < 0) return -1;
     if (root_fd >= 0) close(root_fd);
     execve(exec_path[0] ? exec_path : argv_buf[0], argv_buf, envp_buf);
+    {
+      /* on the process's own stderr too, as runc's init does: nobody may be listening any more
+       * (create returned), and this is what container logs show ("exec /x: exec format error") */
+      int e = errno;
+      const char *path = exec_path[0] ? exec_path : argv_buf[0], *why = strerror(e);
+      write_all(2, "exec ", 5);
+      write_all(2, path, slen(path));
+      write_all(2, ": ", 2);
+      /* Go's wording is lower case ("exec format error"); musl's starts with a capital */
+      char first = why[0] >= 'A' && why[0] <= 'Z' ? (char)(why[0] + 32) : why[0];
+      if (first) { write_all(2, &first, 1); write_all(2, why + 1, slen(why + 1)); }
+      write_all(2, "\n", 1);
+      errno = e;
+    }
     return -1;
   case OP_CLOSE_FDS: return (int)syscall(SYS_close_range, (unsigned)o->i[0], ~0U, CLOSE_RANGE_CLOEXEC);
   case OP_SETSID: return setsid() < 0 ? -1 : 0;

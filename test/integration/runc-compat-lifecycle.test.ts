@@ -44,6 +44,13 @@ t.test("exec: an execve that fails after the init was ready is exec's failure (2
   t.equal(r.code, 255, r.stderr);
   t.match(r.stderr, /exec failed: process\.args: exec "\/not-a-program": exec format error/);
   rt.run(["delete", "-f", "bad-exec"]);
+  // as the container's process: exit 1 and runc's words on its stderr (what container logs show)
+  const bad = bundle(["/not-a-program"]);
+  writeFileSync(join(bad.rootfs, "not-a-program"), "\x7fELF garbage");
+  chmodSync(join(bad.rootfs, "not-a-program"), 0o755);
+  const ran = rt.run(["run", "--bundle", bad.bundle, "bad-run"]);
+  t.equal(ran.code, 1);
+  t.match(ran.stderr, /^exec \/not-a-program: exec format error$/m);
 });
 
 /** The process is there (not a zombie) and is the one started at startTime. */
