@@ -599,6 +599,11 @@ static int do_mount(struct op *o) {
   char target[64];
   const char *tpath = o->s[1];
   int fd = -1;
+  if (src && (flags & MS_BIND) && (mode == TARGET_DIR || mode == TARGET_FILE)) {
+    /* the source first: a missing one must not leave a new mountpoint behind in the rootfs */
+    struct stat st;
+    if (stat(src, &st) < 0) return -1;
+  }
   if (mode != TARGET_HOST) {
     if (mode == TARGET_DIR) fd = mkdir_p_in_root(o->s[1], 0755);
     else if (mode == TARGET_FILE) fd = create_file_in_root(o->s[1]);
@@ -1255,6 +1260,20 @@ static int run_op(int index, struct op *o) {
     if (root_fd >= 0) close(root_fd);
     if (fresh_proc >= 0) close(fresh_proc);
     execve(exec_path[0] ? exec_path : argv_buf[0], argv_buf, envp_buf);
+    {
+      /* on the process's own stderr too, as runc's init does: nobody may be listening any more
+       * (create returned), and this is what container logs show ("exec /x: exec format error") */
+      int e = errno;
+      const char *path = exec_path[0] ? exec_path : argv_buf[0], *why = strerror(e);
+      write_all(2, "exec ", 5);
+      write_all(2, path, slen(path));
+      write_all(2, ": ", 2);
+      /* Go's wording is lower case ("exec format error"); musl's starts with a capital */
+      char first = why[0] >= 'A' && why[0] <= 'Z' ? (char)(why[0] + 32) : why[0];
+      if (first) { write_all(2, &first, 1); write_all(2, why + 1, slen(why + 1)); }
+      write_all(2, "\n", 1);
+      errno = e;
+    }
     return -1;
   case OP_CLOSE_FDS: return (int)syscall(SYS_close_range, (unsigned)o->i[0], ~0U, CLOSE_RANGE_CLOEXEC);
   case OP_SETSID: return setsid() < 0 ? -1 : 0;

@@ -37,6 +37,8 @@ export abstract class BaseManager implements CgroupManager {
   private droppedNotes: { dir: string; keys: string[]; why: string }[] = [];
   /** directories create() made (not there before) */
   protected readonly made = new Set<string>();
+  /** warnings for takeWarnings (a cgroup that is not empty) */
+  private notes: string[] = [];
 
   constructor(paths: Record<string, string>, rootless = false) {
     this.paths = { ...paths };
@@ -66,13 +68,14 @@ export abstract class BaseManager implements CgroupManager {
   }
 
   takeWarnings(): string[] {
-    if (!this.droppedNotes.length) return [];
+    const notes = this.notes.splice(0);
+    if (!this.droppedNotes.length) return notes;
     const keys = this.droppedNotes.flatMap((n) => n.keys).map((k) => k || "cgroup2").sort();
     const first = this.droppedNotes[0]!;
     this.droppedNotes = [];
     const none = this.dirs().length === 0;
     const what = none ? "a cgroup of its own" : `its ${keys.join(", ")} cgroup${keys.length > 1 ? "s" : ""}`;
-    return [`rootless: cannot create or join the container's cgroup (${first.why}): it runs without ${what}, so no resource limits or device rules apply there`];
+    return [...notes, `rootless: cannot create or join the container's cgroup (${first.why}): it runs without ${what}, so no resource limits or device rules apply there`];
   }
 
   get saved(): SavedCgroup {
@@ -100,12 +103,25 @@ export abstract class BaseManager implements CgroupManager {
   abstract stats(): CgroupStats;
   abstract oomKillCount(): number | undefined;
 
-  /** Fail like runc when the cgroup we are about to use already has processes in it. */
-  protected checkEmpty(): void {
+  /**
+   * A cgroup that existed before, as runc treats it: a frozen one is refused (the init would join
+   * it and stop for good), one with processes in it only warned about.
+   */
+  protected checkExisting(): void {
     const dir = this.primaryDir();
     if (!dir) return;
+    if (this.freezerState() !== "THAWED") {
+      for (const made of [...this.made].reverse()) rmdirQuiet(made);
+      this.made.clear();
+      throw new CgroupError(`container's cgroup unexpectedly frozen: ${this.freezerDir() ?? dir} (thaw it, or choose another linux.cgroupsPath)`);
+    }
     const n = readProcsRecursive(dir).length;
-    if (n > 0) throw new CgroupError(`container's cgroup is not empty: ${n} process(es) found`);
+    if (n > 0) this.notes.push(`container's cgroup is not empty: ${n} process(es) found`);
+  }
+
+  /** The directory whose freezer state counts (v1: the freezer hierarchy's). */
+  protected freezerDir(): string | undefined {
+    return this.primaryDir();
   }
 
   /** Write pid into dir/cgroup.procs, retrying EINVAL (a task still in TASK_NEW cannot move yet). */

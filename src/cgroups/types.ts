@@ -57,6 +57,6 @@ export interface CgroupManager {
   oomKillCount(): number | undefined;
   /** Directory of one controller ("" = cgroup2); undefined when the host has no such hierarchy. */
   path(controller: string): string | undefined;
-  /** rootless: what create() and apply() had to leave out, as warnings (once). */
+  /** What create() and apply() warn about (a cgroup that is not empty; rootless: what they left out), once. */
   takeWarnings(): string[];
 }

@@ -48,10 +48,14 @@ export class V1Manager extends BaseManager {
         throw e;
       }
     }
-    this.checkEmpty();
+    this.checkExisting();
   }
 
   // ---- freezer ----
+
+  protected override freezerDir(): string | undefined {
+    return this.paths.freezer;
+  }
 
   protected canFreeze(): boolean {
     return this.paths.freezer !== undefined && dirExists(this.paths.freezer);

@@ -61,7 +61,7 @@ export class V2Manager extends BaseManager {
       if (this.dropUnwritable(dir, e)) return;
       throw e;
     }
-    this.checkEmpty();
+    this.checkExisting();
   }
 
   /** Controllers available in this cgroup (cgroup.controllers). */

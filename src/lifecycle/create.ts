@@ -14,7 +14,7 @@ import {
   type StoredState,
 } from "../state/store.js";
 import { native, procStat } from "../syscalls/index.js";
-import { driveInitToReady, extraFdNumber, opsAfterReady, Undo, type ExecReport } from "./init-process.js";
+import { driveInitToReady, extraFdNumber, InitGoneError, opsAfterReady, Undo, type ExecReport } from "./init-process.js";
 import { checkConsole, needsForegroundTerminal, openConsoleSocket } from "./console.js";
 import { PidfdSocket } from "./pidfd-socket.js";
 import { checkMountLabel, lsmFor } from "./lsm.js";
@@ -175,7 +175,8 @@ export function createContainer(opts: CreateOptions): Created {
 
     if (opts.subreaper) native.setSubreaper(true);
     const hookState = (status: string, pid?: number) => hookStateOf(partial, status, pid);
-    const { pid, execReport } = driveInitToReady(program, { preservedFds, extraFds }, undo, (initPid) => {
+    const oomKillsBefore = cgroup.oomKillCount();
+    const { pid, execReport } = explainOom(cgroup, oomKillsBefore, spec, () => driveInitToReady(program, { preservedFds, extraFds }, undo, (initPid) => {
       // from here on a tsrun killed half way leaves a state delete -f can find the init by
       partial.initPid = initPid;
       partial.initStartTime = procStat(initPid)?.startTime ?? "";
@@ -195,7 +196,7 @@ export function createContainer(opts: CreateOptions): Created {
       runHostHooks("createRuntime", spec.hooks?.createRuntime, state, true);
       runContainerHooks("createContainer", spec.hooks?.createContainer, state, initPid);
       debugStep("create hooks done");
-    });
+    }));
     debugStep("init ready");
     let report: ExecReport | undefined;
     if (fifo) native.close(execReport); // from here on the init reports through exec.fifo, to start
@@ -226,6 +227,18 @@ export function createContainer(opts: CreateOptions): Created {
   } catch (e) {
     undo.run();
     throw e;
+  }
+}
+
+/** An init that died while starting, in a cgroup whose OOM killer fired meanwhile: the memory limit is why. */
+function explainOom<T>(cgroup: CgroupManager, before: number | undefined, spec: Spec, start: () => T): T {
+  try {
+    return start();
+  } catch (e) {
+    const after = e instanceof InitGoneError ? cgroup.oomKillCount() : undefined;
+    if (after === undefined || after <= (before ?? 0)) throw e;
+    const limit = spec.linux?.resources?.memory?.limit;
+    throw new RuntimeError(`config.json: /linux/resources/memory/limit: the container's init was killed by the OOM killer while starting: a memory limit of ${limit ?? "(unset)"} bytes is too small to start the container`);
   }
 }
 

@@ -5,6 +5,7 @@ import { waitGone } from "./init-process.js";
 import { RuntimeError } from "./errors.js";
 import { hookStateOf, runHostHooks } from "./hooks.js";
 import { signalContainer } from "./kill.js";
+import { warn } from "./log.js";
 
 export function deleteContainer(root: string, id: string, force: boolean): void {
   checkId(id);
@@ -15,8 +16,19 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
     throw new RuntimeError("container does not exist");
   }
   const c = loadContainer(root, id);
-  const release = lockContainer(root, id);
+  let release: () => void;
   try {
+    release = lockContainer(root, id);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    release = () => {};
+  }
+  try {
+    // a concurrent delete got here first: it removed the state, and ran the poststop hooks
+    if (!readState(root, id)) {
+      if (force) return;
+      throw new RuntimeError("container does not exist");
+    }
     const status = c.status();
     if ((status === "running" || status === "paused") && !force)
       throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
@@ -49,7 +61,13 @@ function destroy(c: Container, force: boolean): void {
       if (!cgroup.waitEmpty(CGROUP_EMPTY_TIMEOUT_MS))
         throw new RuntimeError(`container's cgroup still holds processes ${cgroup.pids().join(" ")} ${CGROUP_EMPTY_TIMEOUT_MS / 1000}s after SIGKILL`);
     }
-    cgroup.destroy();
+    try {
+      cgroup.destroy();
+    } catch (e) {
+      // a cgroup that held other processes before the container (runc logs this and goes on)
+      if (force || cgroup.pids().length === 0) throw e;
+      warn(`failed to remove the container's cgroup: ${(e as Error).message}`);
+    }
   }
   removeContainerDir(c.root, c.state.id);
   const s = c.state;

@@ -8,7 +8,7 @@ import type { Hook, Hooks } from "../spec/types.js";
 import type { StoredState } from "../state/store.js";
 import { native, signalPid, sleepMs } from "../syscalls/index.js";
 import { RuntimeError } from "./errors.js";
-import { driveInit, extraFdNumber, Undo } from "./init-process.js";
+import { awaitExec, driveInitToReady, extraFdNumber, Undo } from "./init-process.js";
 import { namespacesToJoin } from "./namespaces.js";
 import { warn } from "./log.js";
 
@@ -65,6 +65,8 @@ export function runHostHooks(kind: HookKind, hooks: Hook[] | undefined, state: H
   });
 }
 
+const HOOK_EXEC_TIMEOUT_MS = 60_000;
+
 /** Runs createContainer hooks inside the namespaces of the container's init (before pivot_root). */
 export function runContainerHooks(kind: HookKind, hooks: Hook[] | undefined, state: HookState, initPid: number): void {
   (hooks ?? []).forEach((h, i) => {
@@ -74,7 +76,8 @@ export function runContainerHooks(kind: HookKind, hooks: Hook[] | undefined, sta
     try {
       const program = compileHookExec(h, { nsFlags: namespacesToJoin(initPid), pidfd: extraFdNumber(0, 0), origin: describe(kind, i, h) });
       native.setSubreaper(true);
-      const pid = driveInit(program, { preservedFds: 0, extraFds: [pidfd], stdio: [readEnd, -1, -1] }, undo, () => {});
+      const { pid, execReport } = driveInitToReady(program, { preservedFds: 0, extraFds: [pidfd], stdio: [readEnd, -1, -1] }, undo, () => {});
+      awaitExec(execReport, program.ops, HOOK_EXEC_TIMEOUT_MS); // an execve that fails names the hook
       native.close(readEnd);
       writeSync(writeEnd, JSON.stringify(state));
       closeSync(writeEnd);

@@ -82,24 +82,31 @@ export function driveInitToReady(
     }
   });
   try {
-    native.writeAll(sock, encodeProgram(program));
+    sendProgram(sock, program);
     const first = expectMessage(sock, program);
     if (first.type !== MsgType.PID) throw new RuntimeError("tsrun-init: protocol error: expected the container pid");
     initPid = first.a;
-  } finally {
-    native.waitpid(stage0);
+  } catch (e) {
+    closeSock(); // stage 0 may still wait for the program: EOF ends it
+    try {
+      reapStage0(stage0);
+    } catch {
+      // the first error is the one to report
+    }
+    throw e;
   }
+  reapStage0(stage0);
   const state = Buffer.from(beforeGo(initPid) ?? "");
   const go = Buffer.alloc(5);
   go.write("G");
   go.writeUInt32LE(state.length, 1);
-  native.writeAll(sock, Buffer.concat([go, state]));
+  writeOrExplain(sock, Buffer.concat([go, state]), program);
   for (;;) {
     const msg = expectMessage(sock, program);
     if (msg.type === MsgType.READY) break;
     if (msg.type !== MsgType.REPORT) throw new RuntimeError("tsrun-init: protocol error: expected ready");
     onReport(msg.a, initPid, sock);
-    native.writeAll(sock, Buffer.from("A"));
+    writeOrExplain(sock, Buffer.from("A"), program);
   }
   sockOpen = false; // the caller's now
   return { pid: initPid, execReport: sock };
@@ -109,6 +116,17 @@ export function driveInitToReady(
 export interface ExecReport {
   fd: number;
   ops: Op[] | StartOp[];
+}
+
+/** A write to the init; when it has gone, what it said before (an error) or that it is gone. */
+function writeOrExplain(sock: number, data: Buffer, program: Program): void {
+  try {
+    native.writeAll(sock, data);
+  } catch (e) {
+    if (!isGoneError(e)) throw e;
+    expectMessage(sock, program);
+    throw new InitGoneError("container init exited before it was ready");
+  }
 }
 
 /** The ops after READY: what a later `start` needs to name the op that failed before exec. */
@@ -143,9 +161,50 @@ export function awaitExec(fd: number, ops: Op[] | StartOp[], timeoutMs: number):
   }
 }
 
+/** tsrun-init's buffer for the program (PROGRAM_MAX in native/init/init.c). */
+export const PROGRAM_MAX_BYTES = 8 << 20;
+
+/** Sends the program; one too large for the init is refused here, naming its largest part. */
+function sendProgram(sock: number, program: Program): void {
+  const bytes = encodeProgram(program);
+  if (bytes.length - 16 > PROGRAM_MAX_BYTES) {
+    const sizes = program.ops.map((op) => ({ op, size: encodeProgram({ ops: [op] }).length - 16 }));
+    const largest = sizes.reduce((a, b) => (b.size > a.size ? b : a));
+    let origin = largest.op.origin;
+    // EXEC carries both argv and envp: name the one that is big
+    if (largest.op.op === "EXEC" && (largest.op.strs?.[1]?.length ?? 0) > (largest.op.strs?.[0]?.length ?? 0)) origin = origin.replace(/\.args$/, ".env");
+    throw new RuntimeError(`${origin}: too large: the init program would be ${mib(bytes.length)}, over tsrun-init's limit of ${mib(PROGRAM_MAX_BYTES)} (${largest.op.what}: ${mib(largest.size)})`);
+  }
+  try {
+    native.writeAll(sock, bytes);
+  } catch (e) {
+    // the init died (or refused the program): what it said, if anything, says why
+    if (!isGoneError(e)) throw e;
+  }
+}
+
+function mib(n: number): string {
+  return `${(n / (1 << 20)).toFixed(1)} MiB`;
+}
+
+function isGoneError(e: unknown): boolean {
+  const errno = (e as { errno?: number }).errno;
+  return errno === osConstants.errno.EPIPE || errno === osConstants.errno.ECONNRESET;
+}
+
+/** The init went away before it was ready (killed, or OOM-killed in its cgroup). */
+export class InitGoneError extends RuntimeError {}
+
 function expectMessage(sock: number, program: Program) {
-  const msg = native.readMsg(sock, INIT_TIMEOUT_MS);
-  if (!msg) throw new RuntimeError("container init exited before it was ready");
+  let msg;
+  try {
+    msg = native.readMsg(sock, INIT_TIMEOUT_MS);
+  } catch (e) {
+    if (isGoneError(e)) throw new InitGoneError("container init exited before it was ready");
+    if ((e as { errno?: number }).errno !== osConstants.errno.ETIMEDOUT) throw e;
+    throw new RuntimeError(`container init did not report within ${INIT_TIMEOUT_MS / 1000}s: it is stuck (a frozen cgroup, a stopped process?)`);
+  }
+  if (!msg) throw new InitGoneError("container init exited before it was ready");
   if (msg.type === MsgType.ERROR) throw new RuntimeError(describeInitError(program, msg.a, msg.b, msg.detail));
   return msg;
 }
@@ -157,8 +216,10 @@ export function describeInitError(program: Program, index: number, errno: number
   if (op.op === "FIND_EXEC") {
     const name = String(op.strs?.[0] ?? "");
     // runc's exact wording: engines map "no such file or directory" to exit status 127
-    if (name.includes("/")) return `exec: ${JSON.stringify(name)}: stat ${name}: ${errnoText(errno, false)}`;
-    return `exec: ${JSON.stringify(name)}: executable file not found in $PATH`;
+    const text = name.includes("/")
+      ? `exec: ${JSON.stringify(name)}: stat ${name}: ${errnoText(errno, false)}`
+      : `exec: ${JSON.stringify(name)}: executable file not found in $PATH`;
+    return op.origin.startsWith("hooks.") ? `${op.origin}: ${text}` : text;
   }
   // the init says why when errno alone would not (a mount landing on /proc, a symlink on the way)
   if (detail) return `${op.origin}: ${op.what}: ${detail}${errno ? ` (${ERRNO_NAMES.get(errno) ?? `errno ${errno}`})` : ""}`;
@@ -183,10 +244,29 @@ export function errnoText(errno: number, withName = true): string {
   return withName ? `${text} (${name})` : text;
 }
 
-/** Waits (briefly) until a killed pid is gone, so its cgroup can be removed. */
+/** Stage 0 exits as soon as it has reported the container's pid; a bounded wait all the same. */
+function reapStage0(pid: number): void {
+  const end = Date.now() + INIT_TIMEOUT_MS;
+  while (native.waitpid(pid, true).pid === 0) {
+    if (Date.now() > end) {
+      signalPid(pid, osConstants.signals.SIGKILL);
+      native.waitpid(pid);
+      throw new RuntimeError(`tsrun-init did not exit within ${INIT_TIMEOUT_MS / 1000}s after starting the container`);
+    }
+    sleepMs(1);
+  }
+}
+
+/** Waits (briefly) until a killed pid is gone, so its cgroup can be removed. Reaps it when it is
+ * our child: a zombie left in a pid namespace keeps that namespace's init from exiting. */
 export function waitGone(pid: number, timeoutMs = 2000): void {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
+    try {
+      if (native.waitpid(pid, true).pid === pid) return;
+    } catch {
+      // not our child
+    }
     const st = procStat(pid);
     if (!st || st.state === "Z" || st.state === "X") return;
     sleepMs(5);

@@ -99,10 +99,20 @@ export function containerDirExists(root: string, id: string): boolean {
   return existsSync(containerDir(root, id));
 }
 
+/** How long a command waits for another one working on the same container. */
+const LOCK_TIMEOUT_MS = 60_000;
+
 /** Exclusive per-container lock held until release (or process exit). */
 export function lockContainer(root: string, id: string): () => void {
   const fd = openSync(join(root, id, "lock"), "a", 0o600);
-  native.flock(fd, true, true);
+  const end = Date.now() + LOCK_TIMEOUT_MS;
+  for (let delay = 1; !native.flock(fd, true, false); delay = Math.min(delay * 2, 50)) {
+    if (Date.now() > end) {
+      closeSync(fd);
+      throw new Error(`container ${id} is locked by another command (waited ${LOCK_TIMEOUT_MS / 1000}s)`);
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay);
+  }
   return () => closeSync(fd);
 }
 

@@ -2,7 +2,7 @@
 // init's close-on-exec channel, never by a look at a process that may be gone.
 import t from "tap";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { consoleRecvPath, ensureProbe, makeBundle, type OciConfig } from "../../bundle-fixtures/rootfs.js";
@@ -44,6 +44,13 @@ t.test("exec: an execve that fails after the init was ready is exec's failure (2
   t.equal(r.code, 255, r.stderr);
   t.match(r.stderr, /exec failed: process\.args: exec "\/not-a-program": exec format error/);
   rt.run(["delete", "-f", "bad-exec"]);
+  // as the container's process: exit 1 and runc's words on its stderr (what container logs show)
+  const bad = bundle(["/not-a-program"]);
+  writeFileSync(join(bad.rootfs, "not-a-program"), "\x7fELF garbage");
+  chmodSync(join(bad.rootfs, "not-a-program"), 0o755);
+  const ran = rt.run(["run", "--bundle", bad.bundle, "bad-run"]);
+  t.equal(ran.code, 1);
+  t.match(ran.stderr, /^exec \/not-a-program: exec format error$/m);
 });
 
 /** The process is there (not a zombie) and is the one started at startTime. */
@@ -98,4 +105,94 @@ t.test("delete -f kills whatever is left in the container's cgroup", async (t) =
   await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
   t.not(stray.exitCode ?? stray.signalCode, null, "the stray process was killed");
   t.same(cgroupDirsOf(id), [], "no cgroup left");
+});
+
+const noFreezer = !existsSync("/sys/fs/cgroup/freezer") && "no v1 freezer hierarchy";
+
+t.test("an empty pre-existing frozen cgroup: create refuses at once and removes only what it made", { skip: noFreezer }, async (t) => {
+  const name = `tsrun-compat-frozen-${process.pid}`;
+  const freezerDir = `/sys/fs/cgroup/freezer/${name}`;
+  mkdirSync(freezerDir);
+  writeFileSync(join(freezerDir, "freezer.state"), "FROZEN");
+  t.teardown(() => {
+    writeFileSync(join(freezerDir, "freezer.state"), "THAWED");
+    rmdirSync(freezerDir);
+  });
+  const b = bundle(["true"], (c) => (c.linux!.cgroupsPath = `/${name}`)).bundle;
+  const t0 = Date.now();
+  const r = rt.detached(["create", "--bundle", b, "frozen-cg"]);
+  t.equal(r.code, 1);
+  t.ok(Date.now() - t0 < 10_000, "no wait on an init that would never report");
+  t.match(r.stderr, `container's cgroup unexpectedly frozen: ${freezerDir} (thaw it, or choose another linux.cgroupsPath)`);
+  t.same(readdirSync("/sys/fs/cgroup").filter((h) => h !== "freezer" && existsSync(`/sys/fs/cgroup/${h}/${name}`)), [], "the cgroups create made are gone");
+  t.ok(existsSync(freezerDir), "the frozen cgroup, which was not ours, is left as it was");
+  t.same(rt.containers(), [], "no state directory");
+});
+
+t.test("a createContainer hook that cannot run: a quick error naming the hook, no init left", async (t) => {
+  const id = `cc-hook-${process.pid}`;
+  const b = bundle(["true"], (c) => (c.hooks = { createContainer: [{ path: "/no-such-hook" }] })).bundle;
+  const t0 = Date.now();
+  const r = rt.detached(["create", "--bundle", b, id]);
+  const ms = Date.now() - t0;
+  t.equal(r.code, 1);
+  t.match(r.stderr, /^hooks\.createContainer\[0\] \(\/no-such-hook\): exec: "\/no-such-hook": stat \/no-such-hook: no such file or directory$/m);
+  t.ok(ms < 1500, `no wait on the killed init (${ms} ms)`);
+  t.same(cgroupDirsOf(id), [], "the cgroup is gone, so is the init that was in it");
+  t.same(rt.containers(), []);
+  // one that exists but cannot be executed: the execve's error, with the hook's name
+  const garbage = join(work, "not-a-hook");
+  writeFileSync(garbage, "\x7fELF garbage");
+  chmodSync(garbage, 0o755);
+  const bad = bundle(["true"], (c) => (c.hooks = { createContainer: [{ path: garbage }] })).bundle;
+  const r2 = rt.detached(["create", "--bundle", bad, `${id}-2`]);
+  t.equal(r2.code, 1);
+  t.match(r2.stderr, `hooks.createContainer[0] (${garbage}): run ${garbage}: exec format error (ENOEXEC)`);
+  t.same(rt.containers(), []);
+});
+
+t.test("a bind mount whose source is missing leaves no mountpoint in the rootfs", async (t) => {
+  const { bundle: b, rootfs } = bundle(["true"], (c) => c.mounts!.push(
+    { destination: "/new-file", type: "bind", source: "/no/such/source", options: ["bind"] },
+  ));
+  const r = rt.detached(["create", "--bundle", b, "missing-src"]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /^mounts\[\d+\]: bind \/no\/such\/source on \/new-file: no such file or directory/m);
+  t.notOk(existsSync(join(rootfs, "new-file")), "no file made for the mountpoint");
+  const nested = bundle(["true"], (c) => c.mounts!.push({ destination: "/new-dir/sub", type: "bind", source: "/no/such/dir", options: ["rbind"] }));
+  t.equal(rt.detached(["create", "--bundle", nested.bundle, "missing-src2"]).code, 1);
+  t.notOk(existsSync(join(nested.rootfs, "new-dir")), "no directory made either");
+  t.same(rt.containers(), []);
+});
+
+t.test("concurrent delete -f of one container runs its poststop hooks once", async (t) => {
+  const log = join(work, "poststop.log");
+  const hook = join(work, "poststop.sh");
+  writeFileSync(hook, `#!/bin/sh\ncat > /dev/null\necho ran >> ${log}\n`);
+  chmodSync(hook, 0o755);
+  const b = bundle(["sleep", "100"], (c) => (c.hooks = { poststop: [{ path: hook }] })).bundle;
+  const rounds = 10;
+  for (let i = 0; i < rounds; i++) {
+    const id = `del-race-${i}`;
+    t.equal(rt.detached(["run", "-d", "--bundle", b, id]).code, 0);
+    const deletes = Array.from({ length: 4 }, () => new Promise<number>((resolve) => {
+      spawn(TSRUN, ["--root", rt.root, "delete", "-f", id], { stdio: "ignore" }).on("exit", (code) => resolve(code ?? 1));
+    }));
+    t.same(await Promise.all(deletes), [0, 0, 0, 0], `round ${i}: every delete -f succeeds`);
+  }
+  t.equal(readFileSync(log, "utf8").split("\n").filter(Boolean).length, rounds, "poststop ran once per container");
+});
+
+t.test("an init program over tsrun-init's limit, and a memory limit too small to start: say what and which setting", async (t) => {
+  const big = bundle(["true"], (c) => c.process!.env!.push(`BIG=${"x".repeat(9 << 20)}`)).bundle;
+  const r = rt.detached(["create", "--bundle", big, "too-big"]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /^process\.env: too large: the init program would be 9\.\d MiB, over tsrun-init's limit of 8\.0 MiB/m);
+  const id = `mem-1-${process.pid}`;
+  const tiny = bundle(["true"], (c) => (c.linux!.resources = { memory: { limit: 1 } })).bundle;
+  const m = rt.detached(["create", "--bundle", tiny, id]);
+  t.equal(m.code, 1);
+  t.match(m.stderr, /^config\.json: \/linux\/resources\/memory\/limit: the container's init was killed by the OOM killer while starting: a memory limit of 1 bytes is too small/m);
+  t.same(cgroupDirsOf(id), []);
+  t.same(rt.containers(), []);
 });

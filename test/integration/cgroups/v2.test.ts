@@ -99,6 +99,7 @@ function run() {
     t.match(report.filtersAfterSetDevices, [{ name: "tsrun_devices" }], "they are a BPF program attached to the cgroup");
 
     t.equal(report.frozenState, "FROZEN", "freeze: cgroup.freeze + cgroup.events frozen 1");
+    t.equal(report.createWhileFrozen, `container's cgroup unexpectedly frozen: /sys/fs/cgroup/tsrun/${id} (thaw it, or choose another linux.cgroupsPath)`, "a frozen cgroup is refused");
     t.equal(report.cgroupEventsFrozen, "1");
     t.equal(report.ticksWhileFrozen, 0, "a busy loop makes no progress while frozen");
     t.equal(report.thawedState, "THAWED");
