@@ -1,6 +1,6 @@
 // create: validate the bundle, compile the init program, start tsrun-init and drive it to ready.
 // Any failure undoes everything made so far (cgroup, state directory, the half-started init).
-import { readlinkSync, statSync } from "node:fs";
+import { readlinkSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { cgroupManagerFor, containerDeviceRules, detectCgroupMode, hugePageSizes, validateResources } from "../cgroups/index.js";
 import { formatProblem, SpecError } from "../spec/problems.js";
@@ -8,6 +8,7 @@ import type { CgroupManager } from "../cgroups/types.js";
 import { compile, createsNamespace, hasNamespace, Step, type HostFacts, type SeccompProgram } from "../plan/compile.js";
 import { hookStateOf, namespacePid, runContainerHooks, runHostHooks } from "./hooks.js";
 import { loadBundleConfig } from "../spec/load.js";
+import { rootPathProblem } from "../spec/rootfs.js";
 import type { Spec } from "../spec/types.js";
 import {
   createContainerDir, ensureRoot, fifoPath, lockContainer, removeContainerDir, writePidFile, writeState,
@@ -271,7 +272,17 @@ function inheritedListenFds(): number {
 export function rootfsOf(root: NonNullable<Spec["root"]>, bundle: string): string {
   const rootfs = isAbsolute(root.path) ? root.path : resolve(bundle, root.path);
   if (statKind(rootfs) !== "dir") throw new RuntimeError(`config.json: /root/path: rootfs ${rootfs} does not exist or is not a directory`);
+  const problem = rootPathProblem(root.path, bundle, realPathOrUndefined);
+  if (problem) throw new RuntimeError(`config.json: /root/path: ${problem}`);
   return rootfs;
+}
+
+function realPathOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 export function statKind(path: string): "dir" | "file" | "missing" {
