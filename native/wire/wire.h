@@ -80,7 +80,11 @@ enum wire_op {
                             written only if /proc really is a procfs (an LSM label for the execve) */
   OP_MOUNT_FD = 46,      /* i0 fd of a detached mount tsrun made (an idmapped bind), i1 target mode
                             (DIR or FILE), s0 target: move it there, resolved in the root */
-  OP_MAX = 47
+  OP_HOME = 47,          /* i0 uid: HOME=<uid's home in the root's /etc/passwd, or "/"> joins the
+                            env of the next OP_EXEC (tsrun emits it only when the env has no HOME) */
+  OP_STDIO_OWNER = 48,   /* i0 uid: fds 0-2 get this owner (group kept) unless they are /dev/null,
+                            as runc: a non-root process can reopen its own terminal or pipes */
+  OP_MAX = 49
 };
 
 /* target modes of OP_MOUNT */
