@@ -63,7 +63,7 @@ enum wire_op {
   OP_EXEC = 32,          /* s0 argv (NUL separated), i0 argc, s1 env (NUL separated), i1 envc */
   OP_CLOSE_FDS = 33,     /* i0 first fd to mark close-on-exec */
   OP_SETSID = 34,
-  OP_MKDIR_IN_ROOT = 35, /* s0 path, i0 mode */
+  OP_MKDIR_IN_ROOT = 35, /* s0 path, i0 mode; i1 1: best effort, a failure is left to a later op */
   OP_REPORT = 36,        /* send MSG_REPORT with a = i0: a step marker for tsrun */
   OP_WAIT_ACK = 37,      /* like WAIT_GO, between steps tsrun performs (hooks) */
   OP_SETNS_FD = 38,      /* i0 fd (a pidfd or namespace fd tsrun passed), i1 CLONE_NEW* flags */

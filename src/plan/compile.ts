@@ -339,10 +339,11 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
   add({ op: "WAIT_ACK", origin: "linux.resources.devices", what: "wait for the device cgroup rules" });
 
   addCreateHooksPoint(spec, add);
-  // as runc: a missing working directory is made (as root, mode 0755 less the umask), in the root
+  // as runc: a missing working directory is made (as root, mode 0755 less the umask), in the root;
+  // one that cannot be (such as /proc/self/fd/N, a magic link) is for CHDIR to report
   const cwd = spec.process?.cwd;
   if (cwd && cwd !== "/")
-    add({ op: "MKDIR_IN_ROOT", strs: [cwd], ints: [0o755], origin: "process.cwd", what: `create ${cwd} when it is missing` });
+    add({ op: "MKDIR_IN_ROOT", strs: [cwd], ints: [0o755, 1], origin: "process.cwd", what: `create ${cwd} when it is missing` });
   if (opts.noPivot) add({ op: "MOVE_ROOT", origin: "--no-pivot", what: "move the rootfs to / and chroot" });
   else add({ op: "PIVOT_ROOT", origin: "root.path", what: `pivot_root to ${opts.rootfs}` });
   if (lateProp)

@@ -44,7 +44,7 @@ t.test("HOME: the init looks it up when process.env has none (or an empty one)",
 t.test("a missing cwd is created in the root before pivot_root, as root, 0755", (t) => {
   const list = ops(spec({ cwd: "/work/dir" }));
   const mk = of(list, "MKDIR_IN_ROOT");
-  t.same(mk.map((o) => [o.strs, o.ints, o.origin]), [[["/work/dir"], [0o755], "process.cwd"]]);
+  t.same(mk.map((o) => [o.strs, o.ints, o.origin]), [[["/work/dir"], [0o755, 1], "process.cwd"]]);
   const at = list.indexOf(mk[0]);
   t.ok(at < list.findIndex((o) => o.op === "PIVOT_ROOT"), "inside the root, before pivot_root");
   t.ok(at < list.findIndex((o) => o.op === "SETRESUID"), "with root's rights");
