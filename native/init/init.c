@@ -192,11 +192,19 @@ static int reopen_fd(int fd, int flags) {
   return out;
 }
 
+/* RESOLVE_IN_ROOT fails with EAGAIN when any rename or mount happened on the host meanwhile
+ * (other containers starting): the kernel asks callers to retry. */
+static int openat2_retry(int dirfd, const char *path, struct open_how_v0 *how) {
+  int fd, tries = 0;
+  do { fd = (int)syscall(SYS_openat2, dirfd, path, how, sizeof *how); } while (fd < 0 && errno == EAGAIN && ++tries < 64);
+  return fd;
+}
+
 static int openat2_in_root(const char *path, int flags) {
   struct open_how_v0 how = { (uint64_t)(flags | O_CLOEXEC), 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
   while (*path == '/') path++;
   if (!*path) path = ".";
-  return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+  return openat2_retry(root_fd, path, &how);
 }
 
 /* When a component of a mount target is a symlink to something missing, runc creates the missing
@@ -864,7 +872,7 @@ static void home_from_passwd(uint64_t uid) {
   size_t hlen = 1;
   struct open_how_v0 how = { O_RDONLY | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
   int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  int fd = root < 0 ? -1 : (int)syscall(SYS_openat2, root, "etc/passwd", &how, sizeof how);
+  int fd = root < 0 ? -1 : openat2_retry(root, "etc/passwd", &how);
   if (root >= 0) close(root);
   size_t have = 0;
   int found = 0, eof = fd < 0, overlong = 0;
