@@ -294,11 +294,19 @@ static int reopen_fd(int fd, int flags) {
   return out;
 }
 
+/* RESOLVE_IN_ROOT fails with EAGAIN when any rename or mount happened on the host meanwhile
+ * (other containers starting): the kernel asks callers to retry. */
+static int openat2_retry(int dirfd, const char *path, struct open_how_v0 *how) {
+  int fd, tries = 0;
+  do { fd = (int)syscall(SYS_openat2, dirfd, path, how, sizeof *how); } while (fd < 0 && errno == EAGAIN && ++tries < 64);
+  return fd;
+}
+
 static int openat2_in_root(const char *path, int flags) {
   struct open_how_v0 how = { (uint64_t)(flags | O_CLOEXEC), 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
   while (*path == '/') path++;
   if (!*path) path = ".";
-  return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+  return openat2_retry(root_fd, path, &how);
 }
 
 /* When a component of a mount target is a symlink to something missing, runc creates the missing
@@ -1089,6 +1097,82 @@ static int do_console(struct op *o) {
 
 static int split_blob(const char *blob, uint32_t len, uint64_t count, char **out, size_t max);
 
+/* HOME for a process whose env has none (runc's rule): the home directory of the first entry of
+ * the container's /etc/passwd (name:password:uid:gid:gecos:home:shell) with this uid, else "/". */
+static char passwd_buf[8192];
+static char home_env[sizeof passwd_buf + 6];
+
+static int passwd_home(const char *line, size_t len, uint64_t uid, const char **home, size_t *hlen) {
+  while (len && (*line == ' ' || *line == '\t')) { line++; len--; }
+  while (len && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r')) len--;
+  size_t start[7] = { 0 }, stop[7] = { 0 };
+  int fields = 0;
+  for (size_t k = 0; k <= len && fields < 7; k++) {
+    if (k < len && line[k] != ':') continue;
+    stop[fields++] = k;
+    if (fields < 7) start[fields] = k + 1;
+  }
+  if (fields < 6 || stop[2] == start[2]) return 0;
+  uint64_t v = 0;
+  for (size_t k = start[2]; k < stop[2]; k++) {
+    if (line[k] < '0' || line[k] > '9') return 0;
+    v = v * 10 + (uint64_t)(line[k] - '0');
+    if (v > 0xffffffffULL) return 0;
+  }
+  if (v != uid) return 0;
+  *home = line + start[5];
+  *hlen = stop[5] - start[5];
+  return 1;
+}
+
+static void home_from_passwd(uint64_t uid) {
+  const char *home = "/";
+  size_t hlen = 1;
+  struct open_how_v0 how = { O_RDONLY | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int fd = root < 0 ? -1 : openat2_retry(root, "etc/passwd", &how);
+  if (root >= 0) close(root);
+  size_t have = 0;
+  int found = 0, eof = fd < 0, overlong = 0;
+  while (!found && !eof) {
+    ssize_t n;
+    do { n = read(fd, passwd_buf + have, sizeof passwd_buf - have); } while (n < 0 && errno == EINTR);
+    if (n <= 0) { eof = 1; n = 0; }
+    have += (size_t)n;
+    size_t pos = 0;
+    while (pos < have) {
+      char *nl = memchr(passwd_buf + pos, '\n', have - pos);
+      if (!nl && !eof) break;
+      size_t len = nl ? (size_t)(nl - (passwd_buf + pos)) : have - pos;
+      if (!overlong && passwd_home(passwd_buf + pos, len, uid, &home, &hlen)) { found = 1; break; }
+      overlong = 0;
+      pos += len + (nl ? 1 : 0);
+    }
+    if (found) break;
+    memmove(passwd_buf, passwd_buf + pos, have - pos);
+    have -= pos;
+    /* a line longer than the buffer cannot be an entry we could use: skip to its end */
+    if (have == sizeof passwd_buf) { overlong = 1; have = 0; }
+  }
+  if (fd >= 0) close(fd);
+  memcpy(home_env, "HOME=", 5);
+  memcpy(home_env + 5, home, hlen);
+  home_env[5 + hlen] = 0;
+}
+
+/* runc's rule for stdio: owned by the process's uid (the group is the terminal's or the pipe's),
+ * except /dev/null; EINVAL/EPERM mean an owner the user namespace cannot map, and are ignored. */
+static int stdio_owner(uid_t uid) {
+  struct stat null_st, st;
+  int have_null = stat("/dev/null", &null_st) == 0 && S_ISCHR(null_st.st_mode);
+  for (int fd = 0; fd < 3; fd++) {
+    if (fstat(fd, &st) < 0) { if (errno == EBADF) continue; return -1; }
+    if (st.st_uid == uid || (have_null && S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev)) continue;
+    if (fchown(fd, uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM) return -1;
+  }
+  return 0;
+}
+
 /* A startContainer hook: runs in the container (after pivot_root), state JSON on stdin. */
 static int do_hook(int index, struct op *o) {
   if (split_blob(o->s[1], o->sl[1], o->i[0], hook_argv, sizeof hook_argv / sizeof hook_argv[0]) < 0) return -1;
@@ -1202,7 +1286,7 @@ static int run_op(int index, struct op *o) {
   case OP_SYMLINK_IN_ROOT: return do_symlink(o);
   case OP_MKDIR_IN_ROOT: {
     int fd = mkdir_p_in_root(o->s[0], (unsigned)o->i[0]);
-    if (fd < 0) return -1;
+    if (fd < 0) return o->i[1] ? 0 : -1;
     close(fd);
     return 0;
   }
@@ -1256,7 +1340,8 @@ static int run_op(int index, struct op *o) {
   case OP_FIND_EXEC: find_exec(index, o); return 0;
   case OP_EXEC:
     if (split_blob(o->s[0], o->sl[0], o->i[0], argv_buf, sizeof argv_buf / sizeof argv_buf[0]) < 0) return -1;
-    if (split_blob(o->s[1], o->sl[1], o->i[1], envp_buf, sizeof envp_buf / sizeof envp_buf[0]) < 0) return -1;
+    if (split_blob(o->s[1], o->sl[1], o->i[1], envp_buf, sizeof envp_buf / sizeof envp_buf[0] - 1) < 0) return -1;
+    if (home_env[0]) { envp_buf[o->i[1]] = home_env; envp_buf[o->i[1] + 1] = NULL; }
     if (root_fd >= 0) close(root_fd);
     if (fresh_proc >= 0) close(fresh_proc);
     execve(exec_path[0] ? exec_path : argv_buf[0], argv_buf, envp_buf);
@@ -1296,6 +1381,8 @@ static int run_op(int index, struct op *o) {
   }
   case OP_IOPRIO: return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)o->i[0]);
   case OP_SCHED_AFFINITY: return (int)syscall(SYS_sched_setaffinity, 0, (size_t)o->sl[0], o->s[0]);
+  case OP_HOME: home_from_passwd(o->i[0]); return 0;
+  case OP_STDIO_OWNER: return stdio_owner((uid_t)o->i[0]);
   default: errno = ENOSYS; return -1;
   }
 }

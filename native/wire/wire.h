@@ -68,7 +68,7 @@ enum wire_op {
   OP_EXEC = 32,          /* s0 argv (NUL separated), i0 argc, s1 env (NUL separated), i1 envc */
   OP_CLOSE_FDS = 33,     /* i0 first fd to mark close-on-exec */
   OP_SETSID = 34,
-  OP_MKDIR_IN_ROOT = 35, /* s0 path, i0 mode */
+  OP_MKDIR_IN_ROOT = 35, /* s0 path, i0 mode; i1 1: best effort, a failure is left to a later op */
   OP_REPORT = 36,        /* send MSG_REPORT with a = i0: a step marker for tsrun */
   OP_WAIT_ACK = 37,      /* like WAIT_GO, between steps tsrun performs (hooks) */
   OP_SETNS_FD = 38,      /* i0 fd (a pidfd or namespace fd tsrun passed), i1 CLONE_NEW* flags */
@@ -86,7 +86,11 @@ enum wire_op {
   OP_MOUNT_FD = 46,      /* i0 fd of a detached mount tsrun made (an idmapped bind), i1 target mode
                             (DIR or FILE), s0 target: move it there, resolved in the root; i2 as
                             OP_MOUNT's i7 */
-  OP_MAX = 47
+  OP_HOME = 47,          /* i0 uid: HOME=<uid's home in the root's /etc/passwd, or "/"> joins the
+                            env of the next OP_EXEC (tsrun emits it only when the env has no HOME) */
+  OP_STDIO_OWNER = 48,   /* i0 uid: fds 0-2 get this owner (group kept) unless they are /dev/null,
+                            as runc: a non-root process can reopen its own terminal or pipes */
+  OP_MAX = 49
 };
 
 /* target modes of OP_MOUNT */

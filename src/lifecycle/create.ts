@@ -8,6 +8,7 @@ import type { CgroupManager } from "../cgroups/types.js";
 import { compile, createsNamespace, hasNamespace, Step, type HostFacts, type SeccompProgram } from "../plan/compile.js";
 import { hookStateOf, namespacePid, runContainerHooks, runHostHooks } from "./hooks.js";
 import { loadBundleConfig } from "../spec/load.js";
+import { rootPathProblem } from "../spec/rootfs.js";
 import type { Spec } from "../spec/types.js";
 import {
   createContainerDir, ensureRoot, fifoPath, lockContainer, removeContainerDir, writePidFile, writeState,
@@ -305,6 +306,8 @@ function inheritedListenFds(): number {
 export function rootfsOf(root: NonNullable<Spec["root"]>, bundle: string): string {
   const rootfs = isAbsolute(root.path) ? root.path : resolve(bundle, root.path);
   if (statKind(rootfs) !== "dir") throw new RuntimeError(`config.json: /root/path: rootfs ${rootfs} does not exist or is not a directory`);
+  const problem = rootPathProblem(root.path, bundle, realPathOrUndefined);
+  if (problem) throw new RuntimeError(`config.json: /root/path: ${problem}`);
   return rootfs;
 }
 
@@ -319,6 +322,14 @@ export function mountPointOf(path: string): string {
     if ((path === mp || path.startsWith(mp === "/" ? "/" : mp + "/")) && mp.length > best.length) best = mp;
   }
   return best;
+}
+
+function realPathOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 export function statKind(path: string): "dir" | "file" | "missing" {

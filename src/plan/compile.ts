@@ -182,9 +182,15 @@ export function compileProcess(process: Process, base: string, opts: ProcessOpti
     });
   (process.rlimits ?? []).forEach((r, i) =>
     add({ op: "SETRLIMIT", ints: [RLIMITS[r.type], u64(r.soft), u64(r.hard)], origin: `${base}.rlimits[${i}]`, what: `set ${r.type} to ${r.soft}:${r.hard}` }));
+  let env = [...(process.env ?? []), ...(opts.extraEnv ?? [])];
+  // as runc: without HOME (or with an empty one), the user's home from the container's /etc/passwd
+  const home = env.filter((e) => e.startsWith("HOME=")).pop();
+  if (home === undefined || home === "HOME=") {
+    env = env.filter((e) => !e.startsWith("HOME="));
+    add({ op: "HOME", ints: [process.user.uid], origin: `${base}.env`, what: `set HOME to uid ${process.user.uid}'s home in /etc/passwd (or /)` });
+  }
   add({ op: "CHDIR", strs: [process.cwd], origin: `${base}.cwd`, what: `change directory to ${process.cwd}` });
 
-  const env = [...(process.env ?? []), ...(opts.extraEnv ?? [])];
   const pathVar = env.filter((e) => e.startsWith("PATH=")).pop()?.slice(5) ?? DEFAULT_PATH;
   const args = process.args ?? [];
   add({ op: "FIND_EXEC", strs: [args[0], pathVar], origin: `${base}.args[0]`, what: `find ${JSON.stringify(args[0])}` });
@@ -262,6 +268,7 @@ function compileUser(process: Process, base: string, add: (op: Op) => void, setg
   const user = process.user;
   add({ op: "CAPBSET", ints: [capMask(caps?.bounding)], origin: `${base}.capabilities.bounding`, what: "drop bounding capabilities" });
   add({ op: "KEEPCAPS", ints: [1], origin: `${base}.user`, what: "keep capabilities across the uid change" });
+  add({ op: "STDIO_OWNER", ints: [user.uid], origin: `${base}.user.uid`, what: `give the terminal or stdio to uid ${user.uid}` });
   const gids = Buffer.alloc(4 * (user.additionalGids?.length ?? 0));
   (user.additionalGids ?? []).forEach((g, i) => gids.writeUInt32LE(g, i * 4));
   if (!setgroupsDenied) add({ op: "SETGROUPS", strs: [gids], origin: `${base}.user.additionalGids`, what: "set supplementary groups" });
@@ -350,6 +357,11 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
   add({ op: "WAIT_ACK", origin: "linux.resources.devices", what: "wait for the device cgroup rules" });
 
   addCreateHooksPoint(spec, add);
+  // as runc: a missing working directory is made (as root, mode 0755 less the umask), in the root;
+  // one that cannot be (such as /proc/self/fd/N, a magic link) is for CHDIR to report
+  const cwd = spec.process?.cwd;
+  if (cwd && cwd !== "/")
+    add({ op: "MKDIR_IN_ROOT", strs: [cwd], ints: [0o755, 1], origin: "process.cwd", what: `create ${cwd} when it is missing` });
   if (opts.noPivot) add({ op: "MOVE_ROOT", origin: "--no-pivot", what: "move the rootfs to / and chroot" });
   else {
     // pivot_root refuses a shared / (the mount it leaves); the binds that needed it are made

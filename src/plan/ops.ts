@@ -48,6 +48,8 @@ export const OpCode = {
   SCHED_AFFINITY: 44,
   PROC_ATTR: 45,
   MOUNT_FD: 46,
+  HOME: 47,
+  STDIO_OWNER: 48,
 } as const;
 export type OpName = keyof typeof OpCode;
 

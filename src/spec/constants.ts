@@ -140,3 +140,11 @@ export const SECCOMP_ACTION_KERNEL_NAMES: Readonly<Record<string, string>> = Obj
 
 /** Largest number of lines a uid_map/gid_map may have (Linux >= 4.15). */
 export const MAX_ID_MAPPINGS = 340;
+
+/** The highest uid or gid a process may get. (uid_t)-1 tells setresuid/setresgid "leave unchanged",
+ * so 4294967295 would keep root; runc refuses everything above 2^31-1, and so does tsrun. */
+export const MAX_PROCESS_ID = 2147483647;
+
+/** dev_t holds a 12-bit major and a 20-bit minor (MINORBITS): larger numbers cannot name a node. */
+export const MAX_DEVICE_MAJOR = 4095;
+export const MAX_DEVICE_MINOR = 1048575;

@@ -4,12 +4,13 @@
 // readHostFacts() reads the real one. Like the semantic checks, they look at each value's
 // type before use and so run on any parsed document.
 
-import { accessSync, constants, readdirSync, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { CAPABILITIES, CAPABILITY_SETS, NAMESPACE_PROC_NAMES, SECCOMP_ACTION_KERNEL_NAMES } from "./constants.js";
 import { escapePointer } from "./json.js";
 import { apparmorEnabled, selinuxEnabled } from "./lsm-host.js";
 import type { Problem } from "./problems.js";
+import { rootPathProblem } from "./rootfs.js";
 import { Collector } from "./semantic.js";
 import type { NamespaceType } from "./types.js";
 
@@ -43,6 +44,8 @@ export interface HostFacts {
   capSysResource?: boolean;
   /** What is at a host path (following symlinks), or undefined when nothing is. */
   statPath(path: string): PathKind | undefined;
+  /** realpath(3) of a host path, undefined when it is missing. */
+  realPath?(path: string): string | undefined;
   /** Whether a host path is an executable file. */
   isExecutable(path: string): boolean;
 }
@@ -144,6 +147,10 @@ export function checkHostWith(doc: unknown, facts: HostFacts, bundle: string, fi
     const kind = facts.statPath(rootfs);
     if (kind === undefined) c.error("/root/path", `the root filesystem ${rootfs} does not exist`);
     else if (kind !== "dir") c.error("/root/path", `the root filesystem ${rootfs} is not a directory`);
+    else {
+      const problem = facts.realPath && rootPathProblem(doc.root.path, bundle, facts.realPath);
+      if (problem) c.error("/root/path", problem);
+    }
   }
 
   // namespaces
@@ -355,6 +362,13 @@ export function readHostFacts(): HostFacts {
     hardRlimits: limits !== undefined ? parseProcLimits(limits) : undefined,
     capSysResource: capEff !== undefined ? (BigInt(`0x${capEff}`) >> BigInt(CAPABILITIES.CAP_SYS_RESOURCE)) % 2n === 1n : undefined,
     statPath: statKind,
+    realPath: (p) => {
+      try {
+        return realpathSync(p);
+      } catch {
+        return undefined;
+      }
+    },
     isExecutable(path: string): boolean {
       try {
         accessSync(path, constants.X_OK);

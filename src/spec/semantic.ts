@@ -8,6 +8,9 @@ import {
   CAPABILITY_SETS,
   IPC_SYSCTLS,
   MAX_ID_MAPPINGS,
+  MAX_DEVICE_MAJOR,
+  MAX_DEVICE_MINOR,
+  MAX_PROCESS_ID,
   NEWEST_KNOWN_SPEC_MINOR,
   RLIMITS,
   SCHED_POLICIES_WITH_PRIORITY,
@@ -230,18 +233,10 @@ export function checkProcess(c: Collector, proc: unknown, base: string, ctx: Pro
       if (!isArr(list)) continue;
       list.forEach((name, i) => {
         if (!isStr(name)) return;
-        if (!Object.prototype.hasOwnProperty.call(CAPABILITIES, name)) {
-          const prefixed = `CAP_${name.toUpperCase()}`;
-          const guess = suggest(name, Object.keys(CAPABILITIES)) ?? (Object.prototype.hasOwnProperty.call(CAPABILITIES, prefixed) ? prefixed : undefined);
-          const p = `${base}/capabilities/${set}/${i}`;
-          if (!guess && /^CAP_[A-Z0-9_]+$/.test(name)) {
-            // Well-formed but unknown: perhaps newer than CAP_CHECKPOINT_RESTORE. runc ignores
-            // such names with a warning; so does tsrun, rather than refuse an engine's config.
-            c.warn(p, `${q(name)} is not a capability tsrun knows (newest known: CAP_CHECKPOINT_RESTORE): it is ignored`);
-          } else {
-            c.error(p, `${q(name)} is not a known capability${didYouMean(guess)}`);
-          }
-        } else sets[set].add(name);
+        const problem = capabilityProblem(name);
+        if (problem?.severity === "warning") c.warn(`${base}/capabilities/${set}/${i}`, problem.message);
+        else if (problem) c.error(`${base}/capabilities/${set}/${i}`, problem.message);
+        else sets[set].add(name);
       });
     }
     if (isArr(caps.effective)) {
@@ -255,6 +250,16 @@ export function checkProcess(c: Collector, proc: unknown, base: string, ctx: Pro
   // user
   if (isObj(proc.user)) {
     const u = proc.user;
+    for (const [k, what] of [["uid", "uid"], ["gid", "gid"]] as const) {
+      const problem = isNum(u[k]) ? processIdProblem(u[k], what) : undefined;
+      if (problem) c.error(`${base}/user/${k}`, problem);
+    }
+    if (isArr(u.additionalGids)) {
+      u.additionalGids.forEach((g, i) => {
+        const problem = isNum(g) ? processIdProblem(g, "gid") : undefined;
+        if (problem) c.error(`${base}/user/additionalGids/${i}`, problem);
+      });
+    }
     if (isNum(u.umask) && u.umask > 0o777) {
       c.warn(`${base}/user/umask`, `${u.umask} has bits above 0777 (octal ${u.umask.toString(8)}); only the permission bits are used`);
     }
@@ -287,6 +292,25 @@ export function checkProcess(c: Collector, proc: unknown, base: string, ctx: Pro
       }
     }
   }
+}
+
+/** Why a process's uid or gid cannot be used, or undefined when it can (exec --user shares it). */
+export function processIdProblem(id: number, what: "uid" | "gid"): string | undefined {
+  if (id <= MAX_PROCESS_ID) return undefined;
+  const why = id === 4294967295 ? ` (4294967295 is (${what}_t)-1, which the kernel reads as "leave unchanged": the process would keep root's ${what})` : "";
+  return `${what} ${id} is out of range: uids and gids must be from 0 to ${MAX_PROCESS_ID}${why}`;
+}
+
+/** What is wrong with a capability name (config.json or exec --cap: one rule), or undefined. */
+export function capabilityProblem(name: string): { severity: "error" | "warning"; message: string } | undefined {
+  if (Object.prototype.hasOwnProperty.call(CAPABILITIES, name)) return undefined;
+  const prefixed = `CAP_${name.toUpperCase()}`;
+  const guess = suggest(name, Object.keys(CAPABILITIES)) ?? (Object.prototype.hasOwnProperty.call(CAPABILITIES, prefixed) ? prefixed : undefined);
+  // Well-formed but unknown: perhaps newer than CAP_CHECKPOINT_RESTORE. runc ignores such names
+  // with a warning; so does tsrun, rather than refuse an engine's config.
+  if (!guess && /^CAP_[A-Z0-9_]+$/.test(name))
+    return { severity: "warning", message: `${q(name)} is not a capability tsrun knows (newest known: CAP_CHECKPOINT_RESTORE): it is ignored` };
+  return { severity: "error", message: `${q(name)} is not a known capability${didYouMean(guess)}` };
 }
 
 function idMapped(mappings: unknown, id: number): boolean {
@@ -357,8 +381,9 @@ function checkIdMappings(c: Collector, list: unknown, p: string): void {
       c.error(`${p}/${i}/size`, "must be at least 1");
       return;
     }
-    if (m.containerID + m.size > 4294967296) c.error(`${p}/${i}/size`, `maps ids past 4294967295 (containerID ${m.containerID} + size ${m.size})`);
-    if (m.hostID + m.size > 4294967296) c.error(`${p}/${i}/size`, `maps ids past 4294967295 (hostID ${m.hostID} + size ${m.size})`);
+    // 4294967295 is (uid_t)-1: no mapping may reach it (the kernel refuses it too, less clearly)
+    if (m.containerID + m.size > 4294967295) c.error(`${p}/${i}/size`, `maps ids up to ${m.containerID + m.size - 1} (containerID ${m.containerID} + size ${m.size}); ids must stay below 4294967295, which is (uid_t)-1`);
+    if (m.hostID + m.size > 4294967295) c.error(`${p}/${i}/size`, `maps ids up to ${m.hostID + m.size - 1} (hostID ${m.hostID} + size ${m.size}); ids must stay below 4294967295, which is (uid_t)-1`);
     const r = { from: m.containerID, to: m.containerID + m.size, hostFrom: m.hostID, hostTo: m.hostID + m.size, i };
     for (const o of ranges) {
       if (r.from < o.to && o.from < r.to) {
@@ -561,6 +586,12 @@ function checkLinux(c: Collector, linux: Obj, ns: NsInfo, opts: ValidateOptions)
         const kind = d.type === "b" ? "a block device" : "a character device";
         if (!has(d, "major")) c.error(`${p}/major`, `is required for ${kind}`);
         if (!has(d, "minor")) c.error(`${p}/minor`, `is required for ${kind}`);
+      }
+      // a node has one number each: -1 is a wildcard only in linux.resources.devices (here it
+      // would make node 4095:1048575 and a device cgroup rule allowing every device)
+      for (const [k, max] of [["major", MAX_DEVICE_MAJOR], ["minor", MAX_DEVICE_MINOR]] as const) {
+        const v = d[k];
+        if (isNum(v) && (v < 0 || v > max)) c.error(`${p}/${k}`, `must be from 0 to ${max} (the kernel's ${k} numbers), not ${v}${v === -1 ? ": -1 means \"any\" only in linux.resources.devices" : ""}`);
       }
       if (isNum(d.fileMode) && d.fileMode > 0o7777) c.warn(`${p}/fileMode`, `${d.fileMode} (octal ${d.fileMode.toString(8)}) has bits above 07777; only the permission bits are used`);
     });

@@ -124,7 +124,7 @@ t.test("inside the container", async (t) => {
   t.same([p.uid, p.gid, p.euid, p.egid], [1000, 1000, 1000, 1000]);
   t.same(p.groups, [10, 20]);
   t.equal(p.cwd, "/tmp");
-  t.same(p.env, ["PATH=/bin", "FOO=bar"]);
+  t.same(p.env, ["PATH=/bin", "FOO=bar", "HOME=/home/user"], "HOME from /etc/passwd, as runc");
   // a non-root user keeps capabilities across execve only through the ambient set (kernel rule)
   t.same(p.caps.effective.names, [], "uid 1000 without ambient caps has none after exec");
   t.same(p.caps.bounding.names, ["CAP_CHOWN", "CAP_KILL"]);

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { CommandModule } from "yargs";
 import { RuntimeError } from "../../lifecycle/errors.js";
-import { CAPABILITIES } from "../../plan/constants.js";
-import { SpecError } from "../../spec/problems.js";
+import { warn } from "../../lifecycle/log.js";
+import { formatProblem, SpecError } from "../../spec/problems.js";
+import { capabilityProblem, processIdProblem } from "../../spec/semantic.js";
 import type { Process } from "../../spec/types.js";
 import { bool, minArgs, str, type Args } from "../args.js";
 import { setupGlobals } from "../globals.js";
@@ -36,31 +37,43 @@ export const execCommand: CommandModule<object, Args> = {
   handler: async (argv) => {
     setupGlobals(argv);
     const [id] = minArgs(argv, "exec", 1);
-    const { loadContainer } = await import("../../lifecycle/container.js");
-    const { execProcess } = await import("../../lifecycle/exec.js");
-    const processFile = str(argv.process);
-    let proc: Process;
-    if (processFile) {
-      proc = await loadProcessFile(processFile);
-    } else {
-      const base = loadContainer(argv.root, id).state.process;
-      if (!base) throw new RuntimeError("exec failed: the container has no process to start from; use --process", 255);
-      proc = overrideProcess(structuredClone(base), argv, trailingArgs());
+    try {
+      await execCommandIn(argv, id);
+    } catch (e) {
+      // every failure of exec itself is 255 (runc), so callers tell it from the process's status
+      if (e instanceof RuntimeError && e.exitCode === EXEC_FAILED) throw e;
+      throw new RuntimeError(`exec failed: ${(e as Error).message}`, EXEC_FAILED);
     }
-    if (!proc.args?.length) throw new RuntimeError("exec failed: args must not be empty", 255);
-    process.exitCode = await execProcess({
-      root: argv.root,
-      id,
-      process: proc,
-      detach: bool(argv.detach),
-      pidFile: str(argv["pid-file"]),
-      consoleSocket: str(argv["console-socket"]),
-      pidfdSocket: str(argv["pidfd-socket"]),
-      preserveFds: Number(str(argv["preserve-fds"]) ?? 0),
-      ignorePaused: bool(argv["ignore-paused"]),
-    });
   },
 };
+
+const EXEC_FAILED = 255;
+
+async function execCommandIn(argv: Args, id: string): Promise<void> {
+  const { loadContainer } = await import("../../lifecycle/container.js");
+  const { execProcess } = await import("../../lifecycle/exec.js");
+  const processFile = str(argv.process);
+  let proc: Process;
+  if (processFile) {
+    proc = await loadProcessFile(processFile);
+  } else {
+    const base = loadContainer(argv.root, id).state.process;
+    if (!base) throw new RuntimeError("exec failed: the container has no process to start from; use --process", EXEC_FAILED);
+    proc = overrideProcess(structuredClone(base), argv, trailingArgs());
+  }
+  if (!proc.args?.length) throw new RuntimeError("exec failed: args must not be empty", EXEC_FAILED);
+  process.exitCode = await execProcess({
+    root: argv.root,
+    id,
+    process: proc,
+    detach: bool(argv.detach),
+    pidFile: str(argv["pid-file"]),
+    consoleSocket: str(argv["console-socket"]),
+    pidfdSocket: str(argv["pidfd-socket"]),
+    preserveFds: Number(str(argv["preserve-fds"]) ?? 0),
+    ignorePaused: bool(argv["ignore-paused"]),
+  });
+}
 
 async function loadProcessFile(file: string): Promise<Process> {
   const { parseJson, validateProcess } = await import("../../spec/load.js");
@@ -68,15 +81,16 @@ async function loadProcessFile(file: string): Promise<Process> {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new RuntimeError(`exec failed: ${file}: ${(e as Error).message}`, 255);
+    throw new RuntimeError(`exec failed: ${file}: ${(e as Error).message}`, EXEC_FAILED);
   }
   try {
     const doc = parseJson(text, file) as Process;
     const problems = validateProcess(doc, file, "");
     if (problems.some((p) => p.severity === "error")) throw new SpecError(problems);
+    for (const p of problems) warn(formatProblem(p));
     return doc;
   } catch (e) {
-    if (e instanceof SpecError) throw new RuntimeError(`exec failed: ${e.message}`, 255);
+    if (e instanceof SpecError) throw new RuntimeError(`exec failed: ${e.message}`, EXEC_FAILED);
     throw e;
   }
 }
@@ -92,19 +106,28 @@ function overrideProcess(p: Process, argv: Args, args: string[]): Process {
   const user = str(argv.user);
   if (user) {
     const [uid, gid] = user.split(":");
-    if (!/^\d+$/.test(uid) || (gid !== undefined && !/^\d+$/.test(gid))) throw new RuntimeError(`exec failed: invalid --user ${JSON.stringify(user)}: want UID[:GID]`, 255);
+    if (!/^\d+$/.test(uid) || (gid !== undefined && !/^\d+$/.test(gid))) throw new RuntimeError(`exec failed: invalid --user ${JSON.stringify(user)}: want UID[:GID]`, EXEC_FAILED);
     p.user = { ...p.user, uid: Number(uid), gid: gid === undefined ? p.user.gid : Number(gid) };
+    const problem = processIdProblem(p.user.uid, "uid") ?? processIdProblem(p.user.gid, "gid");
+    if (problem) throw new RuntimeError(`exec failed: --user ${user}: ${problem}`, EXEC_FAILED);
   }
   const gids = list(argv["additional-gids"]);
   if (gids.length) {
-    if (gids.some((g) => !/^\d+$/.test(g))) throw new RuntimeError(`exec failed: invalid --additional-gids: ${gids.join(",")}`, 255);
+    if (gids.some((g) => !/^\d+$/.test(g))) throw new RuntimeError(`exec failed: invalid --additional-gids: ${gids.join(",")}`, EXEC_FAILED);
     p.user.additionalGids = gids.map(Number);
+    for (const g of p.user.additionalGids) {
+      const problem = processIdProblem(g, "gid");
+      if (problem) throw new RuntimeError(`exec failed: --additional-gids ${g}: ${problem}`, EXEC_FAILED);
+    }
   }
   if (bool(argv["no-new-privs"])) p.noNewPrivileges = true;
-  const caps = list(argv.cap);
+  const caps = list(argv.cap).filter((cap) => {
+    const problem = capabilityProblem(cap);
+    if (problem?.severity === "error") throw new RuntimeError(`exec failed: --cap ${problem.message}`, EXEC_FAILED);
+    if (problem) warn(`--cap ${problem.message}`);
+    return !problem;
+  });
   if (caps.length) {
-    for (const cap of caps)
-      if (!(CAPABILITIES as readonly string[]).includes(cap)) throw new RuntimeError(`exec failed: unknown capability ${JSON.stringify(cap)}`, 255);
     const c = (p.capabilities ??= {});
     // never the inheritable set (the CVE-2022-29162 class): file capabilities could then be gained
     for (const set of ["bounding", "effective", "permitted", "ambient"] as const)

@@ -40,19 +40,21 @@ exports[`test/unit/compile.test.ts > TAP > runc's default config compiles to the
  31  MOUNT            remount / read-only                              root.readonly
  32  SETHOSTNAME      set hostname "box"                               hostname
  33  SETRLIMIT        set RLIMIT_NOFILE to 1024:1024                   process.rlimits[0]
- 34  CHDIR            change directory to /                            process.cwd
- 35  FIND_EXEC        find "sh"                                        process.args[0]
- 36  CLOSE_FDS        close inherited fds                              runtime
- 37  CAPBSET          drop bounding capabilities                       process.capabilities.bounding
- 38  KEEPCAPS         keep capabilities across the uid change          process.user
- 39  SETGROUPS        set supplementary groups                         process.user.additionalGids
- 40  SETRESGID        set gid 0                                        process.user.gid
- 41  SETRESUID        set uid 0                                        process.user.uid
- 42  KEEPCAPS         stop keeping capabilities                        process.user
- 43  CAPSET           set capabilities                                 process.capabilities
- 44  NO_NEW_PRIVS     set no_new_privs                                 process.noNewPrivileges
- 45  READY            report ready                                     runtime
- 46  WAIT_FIFO        wait for start                                   exec.fifo
- 47  EXEC             exec "sh"                                        process.args
+ 34  HOME             set HOME to uid 0's home in /etc/passwd (or /)   process.env
+ 35  CHDIR            change directory to /                            process.cwd
+ 36  FIND_EXEC        find "sh"                                        process.args[0]
+ 37  CLOSE_FDS        close inherited fds                              runtime
+ 38  CAPBSET          drop bounding capabilities                       process.capabilities.bounding
+ 39  KEEPCAPS         keep capabilities across the uid change          process.user
+ 40  STDIO_OWNER      give the terminal or stdio to uid 0              process.user.uid
+ 41  SETGROUPS        set supplementary groups                         process.user.additionalGids
+ 42  SETRESGID        set gid 0                                        process.user.gid
+ 43  SETRESUID        set uid 0                                        process.user.uid
+ 44  KEEPCAPS         stop keeping capabilities                        process.user
+ 45  CAPSET           set capabilities                                 process.capabilities
+ 46  NO_NEW_PRIVS     set no_new_privs                                 process.noNewPrivileges
+ 47  READY            report ready                                     runtime
+ 48  WAIT_FIFO        wait for start                                   exec.fifo
+ 49  EXEC             exec "sh"                                        process.args
 
 `
