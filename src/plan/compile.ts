@@ -429,7 +429,7 @@ function compileMount(m: Mount, i: number, opts: PlanOptions, host: HostFacts, o
   }
   if (type === "cgroup" && !host.cgroupV2) return compileCgroupV1Mount(m, origin, parsed.flags, host);
   const copyUp = parsed.copyUp && type === "tmpfs";
-  const dirTarget = type === "proc" || type === "sysfs" ? MountTarget.DIR_NOFOLLOW : MountTarget.DIR;
+  const dirTarget = ordinaryDir ? MountTarget.DIR_NOFOLLOW : MountTarget.DIR;
   return [{
     op: "MOUNT",
     strs: [m.source ?? type, m.destination, type, parsed.data.join(",")],
