@@ -11,6 +11,17 @@ MiB=$((1024 * 1024))
 DEV=$DEVICES_DEFAULT
 
 # --- memory.max, memory.swap.max, memory.low; an OOM kill and its event
+# With swap on (a swap file on the guest's root disk, for this file only), 64 MiB in a cgroup of
+# memory.max 32 MiB fits when the swap is not limited (the control memswapctl shows it): the OOM
+# kill below then proves memory.swap.max (16 MiB) as well as memory.max.
+SWAP=/var/tmp/vmtest.swap
+if dd if=/dev/zero of=$SWAP bs=1M count=128 status=none && chmod 600 $SWAP && mkswap -q $SWAP >/dev/null 2>&1 && swapon $SWAP 2>/dev/null; then
+  swap_on=1
+else
+  swap_on=; rm -f $SWAP
+fi
+swap_off() { [ -n "$swap_on" ] && swapoff $SWAP && rm -f $SWAP; swap_on=; }
+trap 'swap_off; cleanup' EXIT
 b=$(bundle mem "{\"devices\": $DEV, \"memory\": {\"limit\": $((32 * MiB)), \"swap\": $((48 * MiB)), \"reservation\": $((16 * MiB))}}" '["sleep", "1000"]')
 start mem "$b"; ok $? "$R: run -d with memory limits" "$(cat "$WORK/mem.err")"
 is "$(cg mem memory.max)" $((32 * MiB)) "$R: memory.max = limit"
@@ -20,7 +31,7 @@ rt events --interval 1s mem >"$WORK/mem.events" 2>&1 &
 events=$!
 wait_for 100 grep -q '"stats"' "$WORK/mem.events"
 rt exec mem dd if=/dev/zero of=/dev/null bs=64M count=1 </dev/null >/dev/null 2>&1
-is "$?" 137 "$R: allocating 64 MiB past memory.max is OOM-killed"
+is "$?" 137 "$R: allocating 64 MiB past memory.max${swap_on:+ + memory.swap.max} is OOM-killed"
 cmp_ok "$(cgkey mem memory.events oom_kill)" -ge 1 "$R: memory.events counts the oom_kill"
 wait_for 100 grep -q '"type":"oom"' "$WORK/mem.events"
 ok $? "$R: events reports the oom" "$(head -c 600 "$WORK/mem.events")"
@@ -29,6 +40,15 @@ stats=$(rt events --stats mem)
 memstats=$(printf '%s' "$stats" | grep -o '"memory":{[^}]*}')
 is "$(printf '%s' "$memstats" | grep -o '"limit":[0-9]*' | cut -d: -f2)" "$(cg mem memory.max)" "$R: events --stats memory limit = memory.max"
 stop mem
+if [ -n "$swap_on" ]; then
+  b=$(bundle memswapctl "{\"devices\": $DEV, \"memory\": {\"limit\": $((32 * MiB)), \"swap\": -1}}" '["sleep", "1000"]')
+  start memswapctl "$b"
+  rt exec memswapctl dd if=/dev/zero of=/dev/null bs=64M count=1 </dev/null >/dev/null 2>&1
+  is "$?" 0 "$R: control: with memory.max 32 MiB and the swap not limited the same allocation succeeds"
+  stop memswapctl
+else
+  skip "$R: control: memory.max 32 MiB and the swap not limited" "swapon of a swap file failed in this guest"
+fi
 b=$(bundle memctl "{\"devices\": $DEV}" '["sleep", "1000"]')
 start memctl "$b"
 rt exec memctl dd if=/dev/zero of=/dev/null bs=64M count=1 </dev/null >/dev/null 2>&1
@@ -38,6 +58,7 @@ is "$(rt exec memctl cat /proc/self/cgroup </dev/null 2>&1)" "0::/" "$R: the con
 rt exec memctl sh -c 'test -e /sys/fs/cgroup/memory.max && ! test -e /sys/fs/cgroup/system.slice' </dev/null
 ok $? "$R: its /sys/fs/cgroup is its own cgroup (memory.max there, no system.slice)"
 stop memctl
+swap_off
 
 # --- pids.max caps a fork loop
 forkloop='(for i in $(seq 1 60); do sleep 30 >/dev/null 2>&1 & done) 2>/dev/null; true'
@@ -100,12 +121,37 @@ start cpuctl "$b"; sleep 1.5
 is "$(cgkey cpuctl cpu.stat nr_throttled)" 0 "$R: control: without cpu.max the same loop is never throttled"
 stop cpuctl
 
+# cpu.weight enforced: two busy loops pinned to cpu 1 share it by weight (shares 512 and 2048:
+# 4 times the weight in runc 1.1's mapping, about 3 in tsrun's); with the weights ignored, evenly
+for w in 512:wlo 2048:whi; do
+  b=$(bundle "${w#*:}" "{\"devices\": $DEV, \"cpu\": {\"shares\": ${w%:*}, \"cpus\": \"1\"}}" "$busy")
+  start "${w#*:}" "$b"
+done
+sleep 1
+lo1=$(cgkey wlo cpu.stat usage_usec); hi1=$(cgkey whi cpu.stat usage_usec)
+sleep 3
+lo=$(($(cgkey wlo cpu.stat usage_usec) - lo1)); hi=$(($(cgkey whi cpu.stat usage_usec) - hi1))
+cmp_ok "$((hi * 10))" -gt "$((lo * 18))" "$R: cpu.weight: the loop with shares 2048 gets more than 1.8 times the cpu of the one with 512 ($hi vs $lo usec)"
+stop wlo; stop whi
+
 # --- hugetlb
 if grep -qw hugetlb /sys/fs/cgroup/cgroup.controllers && [ "$(cat /proc/sys/vm/nr_hugepages)" -gt 0 ]; then
-  b=$(bundle huge "{\"devices\": $DEV, \"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": $((4 * MiB))}]}" '["sleep", "1000"]')
+  hugemnt='{"destination": "/huge", "type": "hugetlbfs", "source": "hugetlbfs", "options": ["pagesize=2M"]}'
+  b=$(bundle huge "{\"devices\": $DEV, \"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": $((4 * MiB))}]}" '["sleep", "1000"]' "" "$hugemnt")
+  ln -s busybox "$b/rootfs/bin/fallocate"
   start huge "$b"; ok $? "$R: run -d with hugepageLimits" "$(cat "$WORK/huge.err")"
   is "$(cg huge hugetlb.2MB.max)" $((4 * MiB)) "$R: hugetlb.2MB.max = limit"
+  # enforced: huge pages taken in a hugetlbfs (fallocate charges them to the container's cgroup)
+  rt exec huge fallocate -l 6M /huge/f </dev/null >/dev/null 2>&1
+  ok $((! $?)) "$R: taking 6 MiB of huge pages past hugetlb.2MB.max fails"
+  cmp_ok "$(cgkey huge hugetlb.2MB.events max)" -ge 1 "$R: hugetlb.2MB.events counts it"
   stop huge
+  b=$(bundle hugectl "{\"devices\": $DEV}" '["sleep", "1000"]' "" "$hugemnt")
+  ln -s busybox "$b/rootfs/bin/fallocate"
+  start hugectl "$b"
+  rt exec hugectl fallocate -l 6M /huge/f </dev/null >"$WORK/hugectl.out" 2>&1
+  ok $? "$R: control: without the limit the same 6 MiB are taken" "$(cat "$WORK/hugectl.out")"
+  stop hugectl
 else
   skip "$R: hugetlb.2MB.max" "no hugetlb controller in this kernel"
 fi

@@ -175,13 +175,15 @@ ctr_case() { # DRIVER
   else
     cgpath="/vmtest-ctr/$id"
   fi
-  # ctr run has --memory-limit but no pids flag, and with --config (a whole spec) it takes no image:
-  # the spec is a bundle of lib.sh with the pids limit, its root the absolute path of its rootfs
-  local spec; spec=$(bundle "$id" "{\"devices\": $DEVICES_DEFAULT, \"pids\": {\"limit\": 20}}" '["sleep", "1000"]')/config.json
-  sed -i "s|\"path\": \"rootfs\"|\"path\": \"$(dirname "$spec")/rootfs\"|" "$spec"
+  # ctr run has --memory-limit but no pids flag, and with --config (a whole spec) it takes no image
+  # and applies none of its own flags (--memory-limit; --cgroup is only checked against
+  # --runc-systemd-cgroup): the spec is a bundle of lib.sh with both limits and the cgroupsPath,
+  # its root the absolute path of its rootfs
+  local spec; spec=$(bundle "$id" "{\"devices\": $DEVICES_DEFAULT, \"memory\": {\"limit\": $((32 * MiB))}, \"pids\": {\"limit\": 20}}" '["sleep", "1000"]')/config.json
+  sed -i -e "s|\"path\": \"rootfs\"|\"path\": \"$(dirname "$spec")/rootfs\"|" \
+    -e "s|\"cgroupsPath\": \"[^\"]*\"|\"cgroupsPath\": \"$cgpath\"|" "$spec"
   if ! ct run -d --null-io --runc-binary "$RUNTIME" --runc-root "$E/containerd/runc-root" --fifo-dir "$E/containerd/fifo" \
-    "${opts[@]}" --config "$spec" --cgroup "$cgpath" --memory-limit $((32 * MiB)) \
-    "$id" </dev/null >"$E/ctr.out" 2>&1; then
+    "${opts[@]}" --cgroup "$cgpath" --config "$spec" "$id" </dev/null >"$E/ctr.out" 2>&1; then
     fail_all "$name" "ctr run: $(tail -5 "$E/ctr.out")"; return
   fi
   local pid; pid=$(ct task ls 2>/dev/null | awk -v id="$id" '$1 == id {print $2}')
