@@ -122,7 +122,6 @@ export async function restoreContainer(req: RestoreRequest): Promise<number> {
       extraStdio.push(fd);
     }
     const host: CriuHostFacts = {
-      kindInRoot: (p) => statKind(join(rootfs, p)),
       bindSource,
       cgroupPaths: cgroup.saved.paths,
       cgroupV2: v2,
