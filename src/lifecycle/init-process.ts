@@ -221,6 +221,10 @@ export function describeInitError(program: Program, index: number, errno: number
       : `exec: ${JSON.stringify(name)}: executable file not found in $PATH`;
     return op.origin.startsWith("hooks.") ? `${op.origin}: ${text}` : text;
   }
+  // AppArmor answers ENOENT for a profile the kernel does not know
+  const attr = String(op.strs?.[1] ?? "");
+  if (op.op === "PROC_ATTR" && attr.startsWith("exec ") && /(^|\/)exec$/.test(String(op.strs?.[0] ?? "")) && ERRNO_NAMES.get(errno) === "ENOENT" && op.origin.endsWith("apparmorProfile"))
+    return `${op.origin}: AppArmor profile ${JSON.stringify(attr.slice(5))} is not loaded in the kernel (apparmor_parser loads it; aa-status lists the loaded ones)`;
   // the init says why when errno alone would not (a mount landing on /proc, a symlink on the way)
   if (detail) return `${op.origin}: ${op.what}: ${detail}${errno ? ` (${ERRNO_NAMES.get(errno) ?? `errno ${errno}`})` : ""}`;
   return `${op.origin}: ${op.what}: ${errnoText(errno)}`;
