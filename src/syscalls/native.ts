@@ -1,7 +1,4 @@
 // The only importer of the native addon. Bun embeds it into dist/tsrun at compile time.
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 
 export interface WaitStatus {
   pid: number;
@@ -78,7 +75,11 @@ function load(): Addon {
     // dist/tsrun: Bun embeds a .node file only when a plain require() names it literally
     return require("../../build/Release/tsrun.node");
   }
-  // Node: the source tree (tests) or dist/cli.js
+  // Node: the source tree (tests) or dist/cli.js. The modules come at call time: importing them
+  // at the top would cost every command of dist/tsrun their start-up
+  const { createRequire } = process.getBuiltinModule("node:module");
+  const { dirname, join } = process.getBuiltinModule("node:path");
+  const { fileURLToPath } = process.getBuiltinModule("node:url");
   const req = createRequire(import.meta.url);
   try {
     return req("../../build/Release/tsrun.node");
