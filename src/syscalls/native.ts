@@ -22,6 +22,8 @@ interface Addon {
   waitpid(pid: number, noHang?: boolean): WaitStatus;
   waitpidAsync(pid: number): Promise<WaitStatus>;
   pidfdOpen(pid: number): number;
+  /** true once the pidfd's process has exited (a zombie counts); false when timeoutMs (-1: none) passed first. */
+  pidfdWait(pidfd: number, timeoutMs: number): boolean;
   pidfdSendSignal(pidfd: number, signal: number): void;
   setSubreaper(on: boolean): void;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
