@@ -171,7 +171,7 @@ size_t CompleteType(const char *sig) {
       return sig[i] == close ? i + 1 : 0;
     }
     default:
-      return strchr("ybnqiuxtdsogh", sig[0]) ? 1 : 0;
+      return strchr("ybnqiuxtdsoghv", sig[0]) ? 1 : 0;
   }
 }
 

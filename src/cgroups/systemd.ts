@@ -195,6 +195,8 @@ export class SystemdManager implements CgroupManager {
   }
 
   private host?: HostCgroupInfo;
+  /** the cgroup2 mount point (known from create() on) */
+  private mount?: string;
 
   get saved(): SavedCgroup {
     const s = this.fs.saved;
@@ -211,7 +213,8 @@ export class SystemdManager implements CgroupManager {
       throw new CgroupError(`systemd cgroup driver (--systemd-cgroup): this host runs cgroup ${host.mode}; tsrun's systemd driver needs the unified hierarchy (cgroup v2)`);
     }
     const mount = host.unified?.mountPoint ?? cgroup2MountFromMountInfo(parseMountInfo(readFileSync("/proc/self/mountinfo", "utf8")))?.mountPoint ?? "/sys/fs/cgroup";
-    this.fs = new V2Manager(mount + unitCgroupPath(managerCg, this.slice, this.unit), { rootless: this.rootless });
+    this.mount = mount.replace(/\/+$/, "");
+    this.fs = new V2Manager(this.mount + unitCgroupPath(managerCg, this.slice, this.unit), { rootless: this.rootless });
   }
 
   /**
@@ -225,10 +228,10 @@ export class SystemdManager implements CgroupManager {
     const all = [...baseUnitProperties(pid, this.slice, `tsrun container ${this.unit}`), ...props];
     this.start(all, true);
     this.started = true;
+    // where systemd really put it (the manager's own cgroup may not be what it said at create())
     const cg = this.bus.unitCgroup(this.unit);
-    if (cg) {
-      const mount = this.fs.dir.slice(0, this.fs.dir.length - unitCgroupPath("/", this.slice, this.unit).length);
-      const dir = mount.replace(/\/+$/, "") + cg;
+    if (cg && this.mount !== undefined) {
+      const dir = this.mount + cg;
       if (dir !== this.fs.dir) this.fs = new V2Manager(dir, { rootless: this.rootless });
     }
     // what systemd does not manage, and the exact values of what it rounds (CPU quota)

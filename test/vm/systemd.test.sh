@@ -155,8 +155,8 @@ kill "$(cat "$WORK/hook.pid")" 2>/dev/null
 srt delete --force mid >/dev/null 2>&1
 wait_for 30 gone "$R-mid.scope"
 ok $? "$R: delete --force after the runtime was killed mid-create leaves no unit" "$(units "$R-mid.scope"; srt list 2>&1)"
-is "$(units "$R-*")" "" "$R: no $R-* unit at all is left"
-is "$(systemctl list-units --failed --plain --no-legend "$R-*" 2>/dev/null)" "" "$R: and no failed one"
+is "$(units "$R-*.scope")" "" "$R: no $R-*.scope unit at all is left"
+is "$(systemctl list-units --failed --plain --no-legend "$R-*.scope" 2>/dev/null)" "" "$R: and no failed one"
 systemctl stop "vmtest-$R.slice" vmtest.slice >/dev/null 2>&1
 
 done_testing
