@@ -159,6 +159,10 @@ export class SystemdManager implements CgroupManager {
   /** resources set before the unit exists: they go into StartTransientUnit */
   private pending: Resources = {};
   private notes: string[] = [];
+  /** StartTransientUnit was called (a job may have made the unit even if we saw no answer) */
+  private tried = false;
+  /** the unit existed already and is someone else's */
+  private foreign = false;
 
   private constructor(o: { unit: string; slice: string; user: boolean; rootless: boolean; dir: string; started: boolean }) {
     this.unit = o.unit;
@@ -240,12 +244,16 @@ export class SystemdManager implements CgroupManager {
   }
 
   private start(props: UnitProperty[], retry: boolean): void {
+    this.tried = true;
     let result: string;
     try {
       result = this.bus.startTransientUnit(this.unit, props);
     } catch (e) {
       if (dbusName(e) !== "org.freedesktop.systemd1.UnitExists") throw new CgroupError(`cannot create systemd unit ${this.unit}: ${(e as Error).message}`);
-      if (!retry) throw new CgroupError(`cannot create systemd unit ${this.unit}: ${(e as Error).message} (a container or another program already uses this name; choose another linux.cgroupsPath)`);
+      if (!retry) {
+        this.foreign = true; // not ours: destroy() must leave it alone
+        throw new CgroupError(`cannot create systemd unit ${this.unit}: it already exists (${(e as Error).message}): another container or program uses this name; choose another linux.cgroupsPath`);
+      }
       // maybe a failed leftover of an earlier crash: have systemd drop it, then try once more
       try {
         this.bus.resetFailedUnit(this.unit);
@@ -330,6 +338,8 @@ export class SystemdManager implements CgroupManager {
 
   /** Stops the scope (a dead container's too), lets systemd forget a failed one, removes what is left. */
   destroy(): void {
+    // a create that never started the scope, or found someone else's: nothing of ours to remove
+    if (!this.started && (this.foreign || !this.tried)) return;
     const errors: string[] = [];
     try {
       const result = this.bus.stopUnit(this.unit);
