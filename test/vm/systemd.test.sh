@@ -103,6 +103,9 @@ wait_for 50 gone "$R-dflt.scope"; ok $? "$R: delete removes it" "$(units "$R-dfl
 # --- a unit that already exists: refused while it runs; a failed leftover is reset and reused
 b=$(sbundle own "system.slice:$R:taken" "{\"devices\": $DEV}" '["sleep", "1000"]')
 start own "$b"; ok $? "$R: run -d system.slice:$R:taken" "$(cat "$WORK/own.err")"
+# runc 1.1.5 (Debian 12's) ignores systemd's UnitExists: the second container joins the first one's
+# scope, and a failed leftover stays failed (later runc refuses the first, resets and retries the second)
+[ "$R" = runc ] && TAP_TODO="runc 1.1.5 ignores UnitExists"
 b=$(sbundle dup "system.slice:$R:taken" "{\"devices\": $DEV}" '["sleep", "1000"]')
 start dup "$b"; st=$?
 cmp_ok $st -ne 0 "$R: a second container with the same unit fails"
@@ -118,9 +121,13 @@ if [ "$(systemctl is-failed "$R-left.scope")" = failed ]; then
   is "$(systemctl is-active "$R-left.scope")" active "$R: the new scope is active"
   stop left
   wait_for 50 gone "$R-left.scope"; ok $? "$R: and deleted" "$(units "$R-left.scope")"
+  # (runc 1.1.5 leaves the failed leftover: cleared here so the checks below see only their own cases)
+  [ "$R" = runc ] && systemctl reset-failed "$R-left.scope" >/dev/null 2>&1
 else
   skip "$R: a failed leftover scope is reset and replaced" "systemd-run could not make a failed scope here"
 fi
+
+TAP_TODO=
 
 # --- no failure leaves a unit behind
 b=$(sbundle badpath "notaslice:$R:badpath" "{\"devices\": $DEV}" '["true"]')
