@@ -59,6 +59,7 @@ void RegisterSeccomp(Napi::Env env, Napi::Object exports);  // native/shim/secco
 void RegisterBpf(Napi::Env env, Napi::Object exports);      // native/shim/bpf.cc
 void RegisterIdmap(Napi::Env env, Napi::Object exports);    // native/shim/idmap.cc
 void RegisterNotify(Napi::Env env, Napi::Object exports);   // native/shim/notify.cc
+void RegisterSdbus(Napi::Env env, Napi::Object exports);    // native/shim/sdbus.cc
 
 namespace {
 
@@ -579,6 +580,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterBpf(env, exports);
   RegisterIdmap(env, exports);
   RegisterNotify(env, exports);
+  RegisterSdbus(env, exports);
   return exports;
 }
 

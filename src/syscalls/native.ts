@@ -67,6 +67,17 @@ interface Addon {
   bpfDeviceFilters(cgroupDir: string): Array<{ id: number; name: string }>;
   /** A loaded program's name; null once the kernel has freed it. */
   bpfProgName(id: number): string | null;
+  /**
+   * A D-Bus method call through sd-bus (libsystemd.so.0) on the system bus, or the user's bus when
+   * user is true. args follow signature (variants as [signature, value]; x/t may be bigint); the
+   * reply's values come back decoded (x/t as bigint, variants as their value). A D-Bus error
+   * throws an Error carrying dbusName.
+   */
+  sdbusCall(user: boolean, dest: string, path: string, iface: string, member: string, signature: string, args: unknown[], timeoutUsec: number): unknown[];
+  /** Queue the signals that match rule (a D-Bus match rule) on that bus. */
+  sdbusAddMatch(user: boolean, rule: string): void;
+  /** The next queued signal, waiting up to timeoutUsec; null on timeout. */
+  sdbusNextSignal(user: boolean, timeoutUsec: number): { member: string; path: string; args: unknown[] } | null;
 }
 
 declare const Bun: unknown;
