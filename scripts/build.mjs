@@ -2,7 +2,7 @@
 // Builds everything `npm install` promises: tsrun-init (static), the N-API addon (with the init
 // embedded), generated validators, test fixtures, dist/cli.js (Node) and dist/tsrun (single binary).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -107,14 +107,13 @@ step("dist/lib.js");
 run(bin("bun"), ["build", "src/lib.ts", "--target=node", "--outdir", "dist", "--entry-naming", "lib.js", "--asset-naming", "[name].[ext]"]);
 run(bin("tsc"), ["-p", "tsconfig.lib.json"]);
 step("dist/tsrun");
+// the flags live in a file of their own: scripts/bench builds its Bun floor (a hello-world) with them
+const bunCompileFlags = JSON.parse(readFileSync(join(repo, "scripts/bun-compile-flags.json"), "utf8"));
 // No .env or bunfig.toml is ever read at run time: tsrun runs in bundle directories it does not trust.
 run(bin("bun"), [
   // --splitting: each command's code is a chunk of its own, loaded on first use, so `state` does not
   // load the bytecode of create; a high JIT policy: a call lives tens of milliseconds, too short to
   // repay JIT compilation (scripts/bench: lifecycle 1.51 -> 1.28 of runc's time)
-  "build", "src/cli.ts", "--compile", "--bytecode", "--minify", "--splitting", "--format=esm",
-  "--compile-jit-policy=1000",
-  "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
-  "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json",
+  "build", "src/cli.ts", ...bunCompileFlags,
   "--outfile", "dist/tsrun",
 ]);

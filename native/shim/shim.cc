@@ -59,6 +59,7 @@ void RegisterSeccomp(Napi::Env env, Napi::Object exports);  // native/shim/secco
 void RegisterBpf(Napi::Env env, Napi::Object exports);      // native/shim/bpf.cc
 void RegisterIdmap(Napi::Env env, Napi::Object exports);    // native/shim/idmap.cc
 void RegisterNotify(Napi::Env env, Napi::Object exports);   // native/shim/notify.cc
+void RegisterSdbus(Napi::Env env, Napi::Object exports);    // native/shim/sdbus.cc
 
 namespace {
 
@@ -316,6 +317,30 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, fd);
 }
 
+// pidfdWait(pidfd, timeoutMs) -> true once the process has exited (a zombie counts), false when
+// timeoutMs passed first (-1: no limit). The kernel wakes us: no polling loop in TypeScript.
+Napi::Value PidfdWait(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int timeout = info[1].As<Napi::Number>().Int32Value();
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    int wait = timeout;
+    if (timeout >= 0) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+      wait = elapsed >= timeout ? 0 : timeout - (int)elapsed;
+    }
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int r = poll(&pfd, 1, wait);
+    if (r > 0) return Napi::Boolean::New(env, true);
+    if (r == 0) return Napi::Boolean::New(env, false);
+    if (errno != EINTR) return ThrowErrno(env, errno, "poll on a pidfd");
+  }
+}
+
 Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -536,6 +561,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("waitpid", Napi::Function::New(env, Waitpid));
   exports.Set("waitpidAsync", Napi::Function::New(env, WaitpidAsync));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("pidfdWait", Napi::Function::New(env, PidfdWait));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("setSubreaper", Napi::Function::New(env, SetSubreaper));
   exports.Set("flock", Napi::Function::New(env, Flock));
@@ -554,6 +580,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterBpf(env, exports);
   RegisterIdmap(env, exports);
   RegisterNotify(env, exports);
+  RegisterSdbus(env, exports);
   return exports;
 }
 

@@ -42,13 +42,15 @@ interface Options {
   budget: number | null;
   /** print the table of a saved JSON document and exit */
   print?: string;
+  /** a saved JSON document whose ratios are printed beside the new ones */
+  compare?: string;
 }
 
-const BENCH_IDS = ["version", "run", "lifecycle", "state", "exec", "concurrent", "rss"] as const;
+const BENCH_IDS = ["version", "run", "lifecycle", "signal", "state", "exec", "concurrent", "rss"] as const;
 const DEFAULT_ITERATIONS = 30;
 const DEFAULT_BUDGET = 240;
 /** share of the time budget each benchmark gets (recomputed over what is left as they run) */
-const WEIGHT: Record<string, number> = { version: 0.4, run: 1, lifecycle: 2, state: 0.5, exec: 1, concurrent: 3, rss: 1 };
+const WEIGHT: Record<string, number> = { version: 0.4, run: 1, lifecycle: 2, signal: 1, state: 0.5, exec: 1, concurrent: 3, rss: 1 };
 
 const USAGE = `usage: scripts/bench [options]
 
@@ -75,6 +77,8 @@ per-pair ratios runtime/reference. Must run as root.
   --json              print a JSON document (schema ${SCHEMA}) instead of the table
   --save FILE         also write the JSON document to FILE
   --print FILE        print the table of a saved JSON document and exit
+  --compare FILE      beside each ratio, print the same ratio from a saved JSON document
+                      (with --print: the saved run against another saved run)
   --quiet             no progress on stderr
   -h, --help          this text
 `;
@@ -148,6 +152,9 @@ function parseArgs(argv: string[]): Options {
       }
       case "--print":
         o.print = next();
+        break;
+      case "--compare":
+        o.compare = next();
         break;
       case "--concurrent-iterations":
         o.concurrentIterations = int(a, next(), 1);
@@ -609,6 +616,29 @@ function benches(o: Options, b: Bundles): Bench[] {
       },
     },
     {
+      id: "signal",
+      title: "start of a created container, then kill (SIGKILL) of the running one",
+      unit: "ms",
+      metrics: [
+        { key: "start", label: "start alone" },
+        { key: "kill", label: "kill KILL" },
+        { key: "cpu", label: "cpu (user+sys)" },
+      ],
+      iterations: N,
+      warmup: W,
+      iter: (rt, i) => {
+        const cid = id("sig", i);
+        track(rt, cid);
+        must(rt, run(cmd(rt, "create", "--bundle", b.sleepB, "--pid-file", pidFile(rt, cid), cid)), `create ${cid}`);
+        const pid = readPid(rt, cid);
+        const start = must(rt, run(cmd(rt, "start", cid)), `start ${cid}`);
+        const kill = must(rt, run(cmd(rt, "kill", cid, "KILL")), `kill ${cid} KILL`);
+        reap(rt, cid, pid, 128 + 9);
+        del(rt, cid);
+        return { start: start.ms, kill: kill.ms, cpu: start.cpuMs + kill.cpuMs };
+      },
+    },
+    {
       id: "state",
       title: "state of a running container",
       unit: "ms",
@@ -922,6 +952,42 @@ function harnessBaseline(crun: Runtime | undefined): Doc["harness"] {
   return h;
 }
 
+/**
+ * The start-up floor of a Bun binary on this machine: a hello-world compiled with dist/tsrun's own
+ * flags, timed interleaved with each runtime's --version, with the page faults of each (wait4's
+ * ru_minflt through /usr/bin/time). No tsrun command can start faster than the hello-world.
+ */
+function bunFloor(rts: Runtime[]): NonNullable<Doc["harness"]["floor"]> | string {
+  const flags = JSON.parse(readFileSync(join(REPO, "scripts/bun-compile-flags.json"), "utf8")) as string[];
+  const src = join(S.tmp, "hello.ts");
+  const exe = join(S.tmp, "hello");
+  // writeSync, not process.stdout: building that stream alone costs hundreds of page faults
+  writeFileSync(src, 'import { writeSync } from "node:fs";\nwriteSync(1, "hello\\n");\n');
+  const built = run([process.execPath, "build", src, ...flags, "--outfile", exe]);
+  if (built.code !== 0) return `the hello-world did not build: ${describe(built)}`;
+  const subjects: [string, string[]][] = [["hello-world", [exe]], ...rts.map((rt): [string, string[]] => [rt.name, [rt.path, "--version"]])];
+  const ms = new Map(subjects.map(([n]) => [n, [] as number[]]));
+  for (let i = 0; i < 25; i++) for (const [n, argv] of subjects) ms.get(n)!.push(run(argv).ms);
+  const faults = new Map<string, number>();
+  if (existsSync("/usr/bin/time")) {
+    const out = join(S.tmp, "faults.txt");
+    for (const [n, argv] of subjects) {
+      const f: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        run(["/usr/bin/time", "-o", out, "-f", "%R", ...argv]);
+        f.push(Number(readFileSync(out, "utf8").trim().split("\n").pop()));
+      }
+      faults.set(n, summarize(f).median);
+    }
+  }
+  return {
+    flags: flags.join(" "),
+    results: Object.fromEntries(
+      subjects.map(([n]) => [n, { ms: round(summarize(ms.get(n)!.slice(5)).median), pageFaults: faults.get(n) ?? null }]),
+    ),
+  };
+}
+
 /** cgroups named after our containers that outlived them (a runtime that leaks on delete). */
 function leakedCgroups(): string[] {
   const found: string[] = [];
@@ -951,8 +1017,16 @@ function leakedCgroups(): string[] {
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   S.opts = o;
+  const saved = (file: string): Doc => {
+    try {
+      return JSON.parse(readFileSync(file, "utf8")) as Doc;
+    } catch (e) {
+      return die(`cannot read the saved run ${file}: ${(e as Error).message}`);
+    }
+  };
+  const before = o.compare ? saved(o.compare) : undefined;
   if (o.print) {
-    process.stdout.write(table(JSON.parse(readFileSync(o.print, "utf8")) as Doc));
+    process.stdout.write(table(saved(o.print), before));
     return 0;
   }
   if (process.getuid?.() !== 0) die("must run as root (it creates containers)");
@@ -987,6 +1061,10 @@ async function main(): Promise<number> {
     }
     progress(`[bench] runtimes: ${S.runtimes.map((r) => `${r.name}=${r.path}`).join(" ")}`);
     const harness = harnessBaseline(crun);
+    progress("[bench] floor: a Bun hello-world built with dist/tsrun's flags");
+    const floor = bunFloor(S.runtimes);
+    if (typeof floor === "string") S.runtimes[0].notes.push(`floor not measured: ${floor}`);
+    else harness.floor = floor;
     const list = benches(o, b);
     const lastResidentUser = list.map((x) => x.id as string).filter((x) => x === "state" || x === "exec").pop();
     const tBench = performance.now();
@@ -1023,7 +1101,7 @@ async function main(): Promise<number> {
   const problems = cleanup();
   const json = JSON.stringify(doc, null, 2) + "\n";
   if (o.save) writeFileSync(o.save, json);
-  process.stdout.write(o.json ? json : table(doc));
+  process.stdout.write(o.json ? json : table(doc, before));
   return problems.length ? 1 : 0;
 }
 

@@ -52,7 +52,12 @@ export interface Doc {
     interleaved: boolean;
     bundle: Record<string, string>;
   };
-  harness: { spawnTrueMs: number; nsenterMs?: number };
+  harness: {
+    spawnTrueMs: number;
+    nsenterMs?: number;
+    /** a Bun hello-world built with dist/tsrun's flags, and each runtime's --version, side by side */
+    floor?: { flags: string; results: Record<string, { ms: number; pageFaults: number | null }> };
+  };
   runtimes: DocRuntime[];
   sizes: Record<string, number | null>;
   benchmarks: DocBench[];
@@ -78,11 +83,12 @@ export function human(bytes: number | null | undefined): string {
   return `${bytes} B`;
 }
 
-export function table(doc: Doc): string {
+/** The table of a run; with `before`, each ratio of the run is followed by the same ratio in `before`. */
+export function table(doc: Doc, before?: Doc): string {
   const rts = doc.runtimes;
   const ref = rts.find((r) => r.role === "reference");
   const pairs = ref ? rts.filter((r) => r !== ref).map((r) => `${r.name}/${ref.name}`) : [];
-  const head = ["benchmark", ...rts.map((r) => `${r.name} median [p10-p90]`), ...pairs];
+  const head = ["benchmark", ...rts.map((r) => `${r.name} median [p10-p90]`), ...pairs.flatMap((p) => (before ? [p, "before"] : [p]))];
   const rows: string[][] = [];
   const skips: string[] = [];
   for (const b of doc.benchmarks) {
@@ -94,9 +100,13 @@ export function table(doc: Doc): string {
         if (!s) return "-";
         return `${fmt(s.median, b.unit)} [${fmt(s.p10, b.unit)}-${fmt(s.p90, b.unit)}]`;
       });
-      const ratios = pairs.map((p) => {
+      const was = before?.benchmarks.find((x) => x.id === b.id);
+      const ratios = pairs.flatMap((p) => {
         const v = b.ratios[p]?.[m.key];
-        return v === undefined ? (mi === 0 ? "n/a" : "") : fmt(v, "x");
+        const now = v === undefined ? (mi === 0 ? "n/a" : "") : fmt(v, "x");
+        if (!before) return [now];
+        const w = was?.ratios[p]?.[m.key];
+        return [now, w === undefined ? "-" : fmt(w, "x")];
       });
       rows.push([label, ...cells, ...ratios]);
     });
@@ -128,6 +138,15 @@ export function table(doc: Doc): string {
     `harness: spawn+wait of /bin/true costs ${fmt(doc.harness.spawnTrueMs, "ms")} ms (included in every time below)` +
       (doc.harness.nsenterMs !== undefined ? `; nsenter adds ${fmt(doc.harness.nsenterMs, "ms")} ms to each crun call` : ""),
   );
+  const floor = doc.harness.floor;
+  if (floor) {
+    const hello = floor.results["hello-world"];
+    const cell = (r: { ms: number; pageFaults: number | null }) =>
+      `${fmt(r.ms, "ms")} ms${r.pageFaults === null ? "" : `, ${r.pageFaults} page faults`}`;
+    out.push(`floor: a Bun hello-world built with dist/tsrun's flags: ${hello ? cell(hello) : "-"}; --version of ` +
+      rts.filter((r) => floor.results[r.name]).map((r) => `${r.name} ${cell(floor.results[r.name])}`).join(", "));
+  }
+  if (before) out.push(`before: ${before.date} (load ${before.host.loadavgStart[0]} -> ${before.host.loadavgEnd[0]})`);
   out.push("");
   out.push(line(head));
   out.push(line(head.map((_, i) => "-".repeat(w[i]))));

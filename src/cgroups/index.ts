@@ -4,6 +4,7 @@ import { readHostCgroupInfo, type HostCgroupInfo } from "./host.js";
 import { resolvePaths } from "./paths.js";
 import { V1Manager } from "./v1.js";
 import { V2Manager } from "./v2.js";
+import { SystemdManager } from "./systemd.js";
 
 export type { CgroupManager, SavedCgroup, FreezerState } from "./types.js";
 export type { CgroupStats } from "./stats.js";
@@ -17,11 +18,13 @@ export { DEVICE_FILTER_NAME, decodeInsns, deviceFilter, type DeviceFilter } from
 export { validateResources, type ValidateOptions } from "./validate.js";
 export { V1Manager } from "./v1.js";
 export { V2Manager } from "./v2.js";
+export { SystemdManager, SystemdBus } from "./systemd.js";
+export * from "./systemd-units.js";
 
 export interface CgroupManagerOptions {
   id: string;
   cgroupsPath?: string;
-  /** --systemd-cgroup: not supported yet */
+  /** --systemd-cgroup: a transient systemd scope (cgroupsPath is slice:prefix:name) */
   systemd?: boolean;
   /** ignore permission errors on the cgroup filesystem (rootless runtimes) */
   rootless?: boolean;
@@ -30,11 +33,7 @@ export interface CgroupManagerOptions {
 }
 
 export function cgroupManagerFor(opts: CgroupManagerOptions): CgroupManager {
-  if (opts.systemd) {
-    throw new Error(
-      `systemd cgroup driver is not supported yet: --systemd-cgroup was given (cgroupsPath ${JSON.stringify(opts.cgroupsPath ?? "")}); run without --systemd-cgroup and use a cgroupfs path`,
-    );
-  }
+  if (opts.systemd) return SystemdManager.forNew(opts);
   const host = opts.host ?? readHostCgroupInfo();
   const r = resolvePaths(host, opts.cgroupsPath, opts.id);
   if (r.driver === "v2") return new V2Manager(r.paths[""]!, { rootless: !!opts.rootless });
@@ -43,6 +42,7 @@ export function cgroupManagerFor(opts: CgroupManagerOptions): CgroupManager {
 
 /** The manager of an existing container, from what state.json recorded. */
 export function loadCgroupManager(saved: SavedCgroup): CgroupManager {
+  if (saved.systemd) return SystemdManager.load(saved);
   if (saved.driver === "v2") {
     const dir = saved.paths[""];
     if (!dir) throw new Error("invalid saved cgroup state: v2 driver without a unified path");

@@ -1,4 +1,4 @@
-// The one interface every cgroup driver (v1, v2, hybrid; later systemd) implements.
+// The one interface every cgroup driver (v1, v2, hybrid, systemd) implements.
 import type { Resources } from "../spec/types.js";
 import type { CgroupStats } from "./stats.js";
 
@@ -18,6 +18,8 @@ export interface SavedCgroup {
   mode?: "v1" | "v2" | "hybrid";
   /** permission errors on the cgroup filesystem were ignored when creating it */
   rootless?: boolean;
+  /** --systemd-cgroup: the transient unit systemd manages the cgroup (paths[""]) as */
+  systemd?: { unit: string; slice: string; user?: boolean };
 }
 
 export type FreezerState = "THAWED" | "FREEZING" | "FROZEN";

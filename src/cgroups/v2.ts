@@ -225,8 +225,9 @@ export class V2Manager extends BaseManager {
         if (limit > 0 && limit <= usage) throw new CgroupError(`rejecting memory limit ${limit} <= usage ${usage}`);
       }
     }
-    // swap first: lowering memory.max below usage triggers reclaim into swap.
-    if (swapMax !== 0) {
+    // swap first: lowering memory.max below usage triggers reclaim into swap. A swap equal to the
+    // limit converts to 0, which here means "no swap" (written), not "unset" (swap absent or 0).
+    if (swapMax !== 0 || (m.swap ?? 0) > 0) {
       if (fileExists(join(this.dir, "memory.swap.max")) || !this.controllers().has("memory")) this.w("memory.swap.max", v2Limit(swapMax), "memory swap limit");
       else if (swapMax !== -1) warnings.push("linux.resources.memory.swap ignored: swap accounting is not enabled in this kernel");
     }

@@ -11,11 +11,12 @@ import { VERSION_TEXT } from "./version.js";
 import { splitTrailing } from "./trailing.js";
 import { defaultRoot } from "./root.js";
 import { helpWidth, wrapHelp } from "./wrap.js";
+import { printOut } from "./output.js";
 
 export async function main(args: string[]): Promise<number> {
   if (args.length === 0) args = ["--help"];
   if (wantsVersion(args)) {
-    process.stdout.write(VERSION_TEXT);
+    printOut(VERSION_TEXT);
     return 0;
   }
   let exitCode = 0;
@@ -38,7 +39,7 @@ export async function main(args: string[]): Promise<number> {
         throw new UsageError(msg);
       })
       .parseAsync(args, {}, (_err, _argv, output) => {
-        if (output) process.stdout.write(wrapHelp(output, helpWidth()) + "\n");
+        if (output) printOut(wrapHelp(output, helpWidth()) + "\n");
       });
     exitCode = process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (e) {

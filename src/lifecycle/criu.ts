@@ -87,7 +87,11 @@ export function listDir(path: string): Set<string> {
 
 /**
  * criu restores the container's root mount from `--root`, which must be a mount point of its own:
- * the rootfs is bound (recursively, private) onto a directory in the state dir, as runc does.
+ * the rootfs is bound (recursively) onto a directory in the state dir, as runc does, and made a
+ * slave: criu (mount-v2) copies the root's propagation recorded in the image (the container's root
+ * was a slave of the host's peer group) from this mount with MOVE_MOUNT_SET_GROUP, which the kernel
+ * refuses from a private mount (EINVAL: "Failed to copy sharing from ... Invalid argument"); a
+ * slave keeps that group and still sends nothing back to the host.
  */
 export function bindRootfs(rootfs: string, target: string): () => void {
   mkdirSync(target, { mode: 0o700 });
@@ -110,10 +114,10 @@ export function bindRootfs(rootfs: string, target: string): () => void {
     }
   };
   try {
-    native.mount("", target, MS.PRIVATE | MS.REC);
+    native.mount("", target, MS.SLAVE | MS.REC);
   } catch (e) {
     undo();
-    throw new RuntimeError(`cannot make ${target} private: ${(e as Error).message}`);
+    throw new RuntimeError(`cannot make ${target} a slave mount: ${(e as Error).message}`);
   }
   return undo;
 }

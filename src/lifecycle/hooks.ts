@@ -6,7 +6,7 @@ import { closeSync, readFileSync, writeSync } from "node:fs";
 import { compileHookExec } from "../plan/exec.js";
 import type { Hook, Hooks } from "../spec/types.js";
 import type { StoredState } from "../state/store.js";
-import { native, signalPid, sleepMs } from "../syscalls/index.js";
+import { native } from "../syscalls/index.js";
 import { RuntimeError } from "./errors.js";
 import { awaitExec, driveInitToReady, extraFdNumber, Undo } from "./init-process.js";
 import { namespacesToJoin } from "./namespaces.js";
@@ -98,26 +98,25 @@ export function runContainerHooks(kind: HookKind, hooks: Hook[] | undefined, sta
   });
 }
 
-/** undefined when the process exited 0; otherwise why it failed. */
+/** undefined when the process exited 0; otherwise why it failed. Its pidfd wakes us when it exits. */
 function waitWithTimeout(pid: number, timeoutSec?: number): string | undefined {
-  const deadline = timeoutSec ? Date.now() + timeoutSec * 1000 : Infinity;
-  for (;;) {
-    const st = native.waitpid(pid, true);
-    if (st.pid === pid) {
-      if (st.signal !== undefined) return `killed by signal ${st.signal}`;
-      return st.code === 0 ? undefined : `exit status ${st.code}`;
-    }
-    if (Date.now() > deadline) {
+  const pidfd = native.pidfdOpen(pid);
+  try {
+    if (!native.pidfdWait(pidfd, timeoutSec ? timeoutSec * 1000 : -1)) {
       try {
-        signalPid(pid, 9);
+        native.pidfdSendSignal(pidfd, 9);
       } catch {
-        // gone
+        // exited meanwhile
       }
       native.waitpid(pid);
       return `timed out after ${timeoutSec}s`;
     }
-    sleepMs(2);
+  } finally {
+    native.close(pidfd);
   }
+  const st = native.waitpid(pid);
+  if (st.signal !== undefined) return `killed by signal ${st.signal}`;
+  return st.code === 0 ? undefined : `exit status ${st.code}`;
 }
 
 /** Pid of a process as its own pid namespace sees it (the last NSpid entry). */

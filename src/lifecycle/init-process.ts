@@ -3,7 +3,7 @@
 import { constants as osConstants } from "node:os";
 import { MsgType, type Op, type Program } from "../plan/ops.js";
 import { encodeProgram } from "../plan/wire.js";
-import { native, procStat, signalPid, sleepMs } from "../syscalls/index.js";
+import { native, signalPid } from "../syscalls/index.js";
 import { RuntimeError } from "./errors.js";
 import type { StartOp } from "../state/store.js";
 
@@ -221,6 +221,10 @@ export function describeInitError(program: Program, index: number, errno: number
       : `exec: ${JSON.stringify(name)}: executable file not found in $PATH`;
     return op.origin.startsWith("hooks.") ? `${op.origin}: ${text}` : text;
   }
+  // AppArmor answers ENOENT for a profile the kernel does not know
+  const attr = String(op.strs?.[1] ?? "");
+  if (op.op === "PROC_ATTR" && attr.startsWith("exec ") && /(^|\/)exec$/.test(String(op.strs?.[0] ?? "")) && ERRNO_NAMES.get(errno) === "ENOENT" && op.origin.endsWith("apparmorProfile"))
+    return `${op.origin}: AppArmor profile ${JSON.stringify(attr.slice(5))} is not loaded in the kernel (apparmor_parser loads it; aa-status lists the loaded ones)`;
   // the init says why when errno alone would not (a mount landing on /proc, a symlink on the way)
   if (detail) return `${op.origin}: ${op.what}: ${detail}${errno ? ` (${ERRNO_NAMES.get(errno) ?? `errno ${errno}`})` : ""}`;
   return `${op.origin}: ${op.what}: ${errnoText(errno)}`;
@@ -246,30 +250,39 @@ export function errnoText(errno: number, withName = true): string {
 
 /** Stage 0 exits as soon as it has reported the container's pid; a bounded wait all the same. */
 function reapStage0(pid: number): void {
-  const end = Date.now() + INIT_TIMEOUT_MS;
-  while (native.waitpid(pid, true).pid === 0) {
-    if (Date.now() > end) {
-      signalPid(pid, osConstants.signals.SIGKILL);
-      native.waitpid(pid);
-      throw new RuntimeError(`tsrun-init did not exit within ${INIT_TIMEOUT_MS / 1000}s after starting the container`);
-    }
-    sleepMs(1);
+  const pidfd = native.pidfdOpen(pid);
+  let exited: boolean;
+  try {
+    exited = native.pidfdWait(pidfd, INIT_TIMEOUT_MS);
+  } finally {
+    native.close(pidfd);
   }
+  if (!exited) {
+    signalPid(pid, osConstants.signals.SIGKILL);
+    native.waitpid(pid);
+    throw new RuntimeError(`tsrun-init did not exit within ${INIT_TIMEOUT_MS / 1000}s after starting the container`);
+  }
+  native.waitpid(pid);
 }
 
 /** Waits (briefly) until a killed pid is gone, so its cgroup can be removed. Reaps it when it is
  * our child: a zombie left in a pid namespace keeps that namespace's init from exiting. */
 export function waitGone(pid: number, timeoutMs = 2000): void {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    try {
-      if (native.waitpid(pid, true).pid === pid) return;
-    } catch {
-      // not our child
-    }
-    const st = procStat(pid);
-    if (!st || st.state === "Z" || st.state === "X") return;
-    sleepMs(5);
+  let pidfd: number;
+  try {
+    pidfd = native.pidfdOpen(pid);
+  } catch {
+    return; // no such process
+  }
+  try {
+    native.pidfdWait(pidfd, timeoutMs);
+  } finally {
+    native.close(pidfd);
+  }
+  try {
+    native.waitpid(pid, true);
+  } catch {
+    // not our child
   }
 }
 

@@ -1,7 +1,7 @@
 // restore: a new container from a checkpoint. tsrun makes what create would (state dir, cgroup
 // with the config's resources), lets criu rebuild the process tree inside it, then records the
 // restored init in state.json. Detached it returns at once; otherwise it waits like `run`.
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { cgroupManagerFor, containerDeviceRules, readHostCgroupInfo, resolvePaths } from "../cgroups/index.js";
 import type { CgroupManager, SavedCgroup } from "../cgroups/types.js";
@@ -122,7 +122,6 @@ export async function restoreContainer(req: RestoreRequest): Promise<number> {
       extraStdio.push(fd);
     }
     const host: CriuHostFacts = {
-      kindInRoot: (p) => statKind(join(rootfs, p)),
       bindSource,
       cgroupPaths: cgroup.saved.paths,
       cgroupV2: v2,
@@ -213,10 +212,26 @@ function makeMountpoints(root: string, points: { path: string; dir: boolean }[])
   }
 }
 
-/** criu puts the tree in the cgroups of the image, rebased on ours; with --manage-cgroups-mode ignore it does not. */
+/**
+ * criu puts the tree in the cgroups of the image, rebased on ours; with --manage-cgroups-mode ignore
+ * it leaves it in criu's (our) cgroup. The tree is already running: the init goes first (what it
+ * forks from then on is born inside), then its descendants, again until a pass finds none outside;
+ * a process that exits meanwhile (ESRCH) is no error.
+ */
 function joinCgroup(cgroup: CgroupManager, pid: number): void {
-  const inside = new Set(cgroup.pids());
-  for (const p of [pid, ...descendants(pid)]) if (!inside.has(p)) cgroup.apply(p);
+  for (let pass = 0; pass < 10; pass++) {
+    const inside = new Set(cgroup.pids());
+    const outside = [pid, ...descendants(pid)].filter((p) => !inside.has(p));
+    if (!outside.length) return;
+    for (const p of outside) {
+      try {
+        cgroup.apply(p);
+      } catch (e) {
+        // a descendant that exited meanwhile (gone, or a zombie the kernel will not move)
+        if (p === pid || ((e as { code?: string }).code !== "ESRCH" && existsSync(`/proc/${p}`))) throw e;
+      }
+    }
+  }
 }
 
 function descendants(pid: number): number[] {

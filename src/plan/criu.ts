@@ -50,8 +50,12 @@ export interface RestoreOptions extends CriuCommonOptions {
 }
 
 export interface CriuHostFacts {
-  /** What a path is inside the container's root (dump: /proc/<pid>/root; restore: the rootfs). */
-  kindInRoot(path: string): "dir" | "file" | "missing";
+  /**
+   * What a path is inside the running container's root (/proc/<pid>/root), on dump. Absent on
+   * restore: the bundle's rootfs cannot say (a masked /proc file does not exist there, /proc is
+   * not mounted), and the image already records which mounts were external.
+   */
+  kindInRoot?(path: string): "dir" | "file" | "missing";
   /** Host path of a bundle-relative or absolute bind source. */
   bindSource(source: string): string;
   /** Container cgroup directory per hierarchy name ("" = cgroup2), as state.json records it. */
@@ -85,7 +89,9 @@ function isBind(m: { type?: string; options?: string[] }): boolean {
  * Mounts criu cannot dump from inside the container, because what they show lives on the host:
  * bind mounts, the container's cgroup directories bound by a "cgroup" mount, masked files (bound
  * /dev/null) and devices bound from the host in a user namespace. Masked directories are tmpfs,
- * which criu dumps itself.
+ * which criu dumps itself. On dump a masked path is external only where it is a file in the
+ * container; on restore (no kindInRoot) every masked path is named: criu looks up only the keys its
+ * image holds, and without the mapping of one it fails with "No mapping for <id>:(null) mountpoint".
  */
 export function externalMounts(spec: Spec, host: CriuHostFacts): ExternalMount[] {
   const out: ExternalMount[] = [];
@@ -117,7 +123,7 @@ export function externalMounts(spec: Spec, host: CriuHostFacts): ExternalMount[]
     for (const d of [...DEVICES_BOUND_IN_USERNS, ...(spec.linux?.devices ?? []).map((d) => d.path)]) add(d, d);
   }
   for (const p of spec.linux?.maskedPaths ?? []) {
-    if (host.kindInRoot(cleanPath(p)) === "file") add(p, "/dev/null");
+    if (!host.kindInRoot || host.kindInRoot(cleanPath(p)) === "file") add(p, "/dev/null");
   }
   return out;
 }

@@ -605,6 +605,8 @@ function checkLinux(c: Collector, linux: Obj, ns: NsInfo, opts: ValidateOptions)
       const parts = cp.split(":");
       if (parts.length !== 3 || parts[2] === "" || (parts[0] !== "" && !parts[0].endsWith(".slice")) || parts.some((s) => s.includes("/"))) {
         c.error(p, `with --systemd-cgroup it must have the form slice:prefix:name, such as "system.slice:docker:abc123", not ${q(cp)}`);
+      } else if (parts[0] !== "" && !/^(-|[^-]+(-[^-]+)*)\.slice$/.test(parts[0])) {
+        c.error(p, `${q(parts[0])} is not a valid systemd slice name (parts separated by single "-", as in "machine-app.slice")`);
       }
     } else {
       if (/^[^:/]*\.slice:[^:]*:[^:]+$/.test(cp)) {

@@ -1,7 +1,4 @@
 // The only importer of the native addon. Bun embeds it into dist/tsrun at compile time.
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 
 export interface WaitStatus {
   pid: number;
@@ -25,6 +22,8 @@ interface Addon {
   waitpid(pid: number, noHang?: boolean): WaitStatus;
   waitpidAsync(pid: number): Promise<WaitStatus>;
   pidfdOpen(pid: number): number;
+  /** true once the pidfd's process has exited (a zombie counts); false when timeoutMs (-1: none) passed first. */
+  pidfdWait(pidfd: number, timeoutMs: number): boolean;
   pidfdSendSignal(pidfd: number, signal: number): void;
   setSubreaper(on: boolean): void;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
@@ -68,6 +67,17 @@ interface Addon {
   bpfDeviceFilters(cgroupDir: string): Array<{ id: number; name: string }>;
   /** A loaded program's name; null once the kernel has freed it. */
   bpfProgName(id: number): string | null;
+  /**
+   * A D-Bus method call through sd-bus (libsystemd.so.0) on the system bus, or the user's bus when
+   * user is true. args follow signature (variants as [signature, value]; x/t may be bigint); the
+   * reply's values come back decoded (x/t as bigint, variants as their value). A D-Bus error
+   * throws an Error carrying dbusName.
+   */
+  sdbusCall(user: boolean, dest: string, path: string, iface: string, member: string, signature: string, args: unknown[], timeoutUsec: number): unknown[];
+  /** Queue the signals that match rule (a D-Bus match rule) on that bus. */
+  sdbusAddMatch(user: boolean, rule: string): void;
+  /** The next queued signal, waiting up to timeoutUsec; null on timeout. */
+  sdbusNextSignal(user: boolean, timeoutUsec: number): { member: string; path: string; args: unknown[] } | null;
 }
 
 declare const Bun: unknown;
@@ -78,7 +88,11 @@ function load(): Addon {
     // dist/tsrun: Bun embeds a .node file only when a plain require() names it literally
     return require("../../build/Release/tsrun.node");
   }
-  // Node: the source tree (tests) or dist/cli.js
+  // Node: the source tree (tests) or dist/cli.js. The modules come at call time: importing them
+  // at the top would cost every command of dist/tsrun their start-up
+  const { createRequire } = process.getBuiltinModule("node:module");
+  const { dirname, join } = process.getBuiltinModule("node:path");
+  const { fileURLToPath } = process.getBuiltinModule("node:url");
   const req = createRequire(import.meta.url);
   try {
     return req("../../build/Release/tsrun.node");

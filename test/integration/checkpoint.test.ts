@@ -195,7 +195,7 @@ t.test("restore's host side, with a stand-in criu", async (t) => {
   t.same(mountsMentioning(rt.root), [], "no mount is left");
 });
 
-t.test("checkpoint, stopped, restore: the counter continues", { skip: criuProblem && `criu check fails on this kernel:\n${criuProblem}` }, async (t) => {
+t.test("checkpoint, stopped, restore: the counter continues", { skip: criuProblem && `criu check fails on this kernel (the round trip runs in the guest tier: test/vm/checkpoint.test.sh, scripts/vm):\n${criuProblem}` }, async (t) => {
   const { bundle, count } = counterBundle();
   const id = "cr-counter";
   t.equal((await withPipes(["run", "-d", "--bundle", bundle, id])).code, 0);

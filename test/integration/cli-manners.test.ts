@@ -155,3 +155,35 @@ t.test("tsrun completion bash|zsh|fish", async (t) => {
   t.equal(bad.code, 1);
   t.equal(message(bad.stderr), 'completion: unknown shell "tcsh" (one of bash, zsh, fish)');
 });
+
+// Output goes straight to fd 1 (src/cli/output.ts), not through process.stdout: it must still arrive
+// whole through a small non-blocking pipe read late (EAGAIN, partial writes), and a reader that
+// goes away early must not turn into an error.
+t.test("output: all of it through a full non-blocking pipe, and a reader that leaves early", (t) => {
+  const whole = call(TSRUN, ["features"]);
+  t.equal(whole.code, 0);
+  t.ok(whole.stdout.length > 4096, "features prints more than the pipe below holds");
+  const py = [
+    "import fcntl, os, subprocess, sys, time",
+    "r, w = os.pipe()",
+    "fcntl.fcntl(w, 1031, 4096)", // F_SETPIPE_SZ
+    "fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)",
+    "p = subprocess.Popen(sys.argv[1:], stdout=w)",
+    "os.close(w)",
+    "time.sleep(0.5)",
+    "out = b''",
+    "while True:",
+    "    b = os.read(r, 65536)",
+    "    if not b: break",
+    "    out += b",
+    "sys.stdout.buffer.write(out)",
+    "sys.exit(p.wait())",
+  ].join("\n");
+  const late = spawnSync("python3", ["-c", py, TSRUN, "features"], { encoding: "utf8", timeout: 20_000 });
+  t.equal(late.status, 0, late.stderr);
+  t.equal(late.stdout, whole.stdout, "the same bytes, none lost or doubled");
+  const early = spawnSync("sh", ["-c", `"${TSRUN}" features | head -c 1; echo " $?"`], { encoding: "utf8", timeout: 20_000 });
+  t.equal(early.stdout, "{ 0\n");
+  t.equal(early.stderr, "", "no error when the reader leaves");
+  t.end();
+});

@@ -21,7 +21,7 @@ t.test("without musl: the init is built with glibc, embedded, and runs a contain
   t.teardown(() => rmSync(tree, { recursive: true, force: true }));
   // what the build reads; the test probe and validators steps are skipped (their scripts are absent)
   mkdirSync(join(tree, "scripts"));
-  cpSync(join(repo, "scripts/build.mjs"), join(tree, "scripts/build.mjs"));
+  for (const f of ["scripts/build.mjs", "scripts/bun-compile-flags.json"]) cpSync(join(repo, f), join(tree, f));
   for (const p of ["native/init", "native/wire", "native/shim", "src", "binding.gyp", "package.json", "tsconfig.json", "tsconfig.lib.json"])
     cpSync(join(repo, p), join(tree, p), { recursive: true });
   symlinkSync(join(repo, "node_modules"), join(tree, "node_modules"));
@@ -49,7 +49,7 @@ t.test("without a C compiler: one line naming the package to install, and nothin
   const tree = mkdtempSync(join(tmpdir(), "tsrun-nocc-"));
   t.teardown(() => rmSync(tree, { recursive: true, force: true }));
   mkdirSync(join(tree, "scripts"));
-  cpSync(join(repo, "scripts/build.mjs"), join(tree, "scripts/build.mjs"));
+  for (const f of ["scripts/build.mjs", "scripts/bun-compile-flags.json"]) cpSync(join(repo, f), join(tree, f));
   cpSync(join(repo, "native"), join(tree, "native"), { recursive: true, filter: (p) => !p.includes("/native/out") });
   const empty = join(tree, "bin");
   mkdirSync(empty);

@@ -178,7 +178,7 @@ t.test("execCPUAffinity: exec runs on the final CPUs; a bad list is refused clea
 
 const apparmorOn = apparmorEnabled();
 
-t.test("apparmorProfile: the process runs under the profile; an unknown profile fails clearly", { skip: apparmorOn ? false : "this kernel runs no AppArmor (/sys/module/apparmor is absent): the refusal is tested in lifecycle.test.ts" }, (t) => {
+t.test("apparmorProfile: the process runs under the profile; an unknown profile fails clearly", { skip: apparmorOn ? false : "this kernel runs no AppArmor (/sys/module/apparmor is absent): the refusal is tested in lifecycle.test.ts, enforcement in the guest tier (test/vm/apparmor.test.sh, scripts/vm)" }, (t) => {
   const r = rt.run(["run", "--bundle", bundle(["cat", "/proc/self/attr/current"], (c) => (c.process!.apparmorProfile = "unconfined")), uid("aa")]);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /^unconfined/);

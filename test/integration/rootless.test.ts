@@ -254,7 +254,7 @@ function suite(): void {
     t.same(leftovers("rl-force"), { state: [], cgroups: [], processes: [] });
   });
 
-  const noV1Pids = !existsSync("/sys/fs/cgroup/pids/cgroup.procs") && "no cgroup v1 pids hierarchy to delegate";
+  const noV1Pids = !existsSync("/sys/fs/cgroup/pids/cgroup.procs") && "no cgroup v1 pids hierarchy to delegate (rootless limits on cgroup v2 in a delegated user slice: the guest tier, test/vm/rootless.test.sh)";
   t.test("a cgroup delegated to the user is used and removed", { skip: noV1Pids }, async (t) => {
     const parent = `/sys/fs/cgroup/pids/tsrun-rl-deleg-${randomBytes(3).toString("hex")}`;
     mkdirSync(parent);

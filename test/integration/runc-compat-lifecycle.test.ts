@@ -66,7 +66,8 @@ function alive(pid: number, startTime: string): boolean {
 const hasStrace = spawnSync("strace", ["-V"]).status === 0;
 
 t.test("tsrun create killed after the init is ready: the state names the init, delete -f removes it all", { skip: !hasStrace && "strace is not installed" }, async (t) => {
-  // The kernel kills tsrun at a syscall it makes only after READY: pidfd_open for --pidfd-socket.
+  // The kernel kills tsrun at a syscall it makes only after READY: pidfd_open for --pidfd-socket,
+  // the second pidfd_open of create (the first one waits for stage 0 to exit).
   ensureProbe();
   const id = `killed-create-${process.pid}`;
   const b = bundle(["sleep", "100"]).bundle;
@@ -74,7 +75,7 @@ t.test("tsrun create killed after the init is ready: the state names the init, d
   const recv = spawn(consoleRecvPath, [sock, join(work, "pidfd.out")], { stdio: "ignore" });
   t.teardown(() => void recv.kill("SIGKILL"));
   for (let i = 0; i < 100 && !existsSync(sock); i++) sleep(10);
-  const r = spawnSync("strace", ["-o", "/dev/null", "-e", "trace=pidfd_open", "-e", "inject=pidfd_open:signal=SIGKILL",
+  const r = spawnSync("strace", ["-o", "/dev/null", "-e", "trace=pidfd_open", "-e", "inject=pidfd_open:signal=SIGKILL:when=2",
     TSRUN, "--root", rt.root, "create", "--bundle", b, "--pidfd-socket", sock, id], { stdio: "ignore", timeout: 30_000 });
   t.ok(r.signal === "SIGKILL" || r.status === 128 + 9, "tsrun create was killed by SIGKILL");
   const saved = JSON.parse(readFileSync(join(rt.root, id, "state.json"), "utf8"));

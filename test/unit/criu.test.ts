@@ -100,6 +100,10 @@ t.test("external mounts: binds, cgroup binds, masked files", async (t) => {
   const userns = { ...spec, linux: { ...spec.linux, namespaces: [{ type: "user" }], devices: [{ path: "/dev/fuse", type: "c", major: 10, minor: 229 }] } } as Spec;
   const keys = externalMounts(userns, facts()).map((m) => m.key);
   t.ok(keys.includes("/dev/null") && keys.includes("/dev/tty") && keys.includes("/dev/fuse"), "devices bound from the host in a user namespace");
+  const restoreFacts = facts();
+  delete restoreFacts.kindInRoot;
+  t.same(externalMounts(spec, restoreFacts).filter((m) => m.source === "/dev/null").map((m) => m.key), ["/proc/kcore", "/proc/keys", "/proc/acpi", "/proc/missing"],
+    "restore (no running container to look into): every masked path is named; criu maps only the keys its image holds");
   const bad = { ...spec, mounts: [{ destination: "/a]b", type: "bind", source: "/x" }] } as Spec;
   t.throws(() => externalMounts(bad, facts()), /cannot be named to criu/);
 });

@@ -1,5 +1,4 @@
 // pause, resume, ps, update, events: runc's commands over the container's cgroup.
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { CommandModule } from "yargs";
 import { RuntimeError } from "../../lifecycle/errors.js";
@@ -9,6 +8,7 @@ import { bool, exactArgs, minArgs, str, type Args } from "../args.js";
 import { setupGlobals } from "../globals.js";
 import { trailingArgs } from "../trailing.js";
 import { parseDuration, parseSize } from "../units.js";
+import { printOut } from "../output.js";
 
 export const pauseCommand: CommandModule<object, Args> = {
   command: "pause",
@@ -38,18 +38,19 @@ export const psCommand: CommandModule<object, Args> = {
     const pids = (await ops()).containerPids(argv.root, id);
     const format = str(argv.format) ?? "table";
     if (format === "json") {
-      process.stdout.write(JSON.stringify(pids.length ? pids : null) + "\n");
+      printOut(JSON.stringify(pids.length ? pids : null) + "\n");
       return;
     }
     if (format !== "table") throw new RuntimeError(`invalid format option`);
     const psArgs = trailingArgs().length ? trailingArgs() : ["-ef"];
+    const { execFileSync } = await import("node:child_process");
     const out = execFileSync("ps", psArgs, { encoding: "utf8" });
     const lines = out.split("\n");
     const column = lines[0].trim().split(/\s+/).indexOf("PID");
     if (column < 0) throw new RuntimeError("couldn't find PID field in ps output");
     const keep = new Set(pids);
     const rows = lines.slice(1).filter((l) => l.trim() && keep.has(Number(l.trim().split(/\s+/)[column])));
-    process.stdout.write([lines[0], ...rows].join("\n") + "\n");
+    printOut([lines[0], ...rows].join("\n") + "\n");
   },
 };
 
@@ -136,9 +137,9 @@ export const eventsCommand: CommandModule<object, Args> = {
     if (interval <= 0) throw new RuntimeError("duration interval must be greater than 0");
     const { statsEvent, streamEvents } = await ops();
     if (bool(argv.stats)) {
-      process.stdout.write(statsEvent(argv.root, id) + "\n");
+      printOut(statsEvent(argv.root, id) + "\n");
       return;
     }
-    await streamEvents(argv.root, id, interval, (line) => process.stdout.write(line));
+    await streamEvents(argv.root, id, interval, (line) => printOut(line));
   },
 };

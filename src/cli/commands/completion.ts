@@ -2,6 +2,7 @@ import type { CommandModule } from "yargs";
 import { RuntimeError } from "../../lifecycle/errors.js";
 import { exactArgs, type Args } from "../args.js";
 import { setupGlobals } from "../globals.js";
+import { printOut } from "../output.js";
 
 export const completionCommand: CommandModule<object, Args> = {
   command: "completion",
@@ -11,6 +12,6 @@ export const completionCommand: CommandModule<object, Args> = {
     const [shell] = exactArgs(argv, "completion", 1);
     const { SHELLS, completion } = await import("../docs.js");
     if (!(SHELLS as readonly string[]).includes(shell)) throw new RuntimeError(`completion: unknown shell ${JSON.stringify(shell)} (one of ${SHELLS.join(", ")})`);
-    process.stdout.write(completion(shell as (typeof SHELLS)[number]));
+    printOut(completion(shell as (typeof SHELLS)[number]));
   },
 };

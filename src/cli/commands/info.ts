@@ -3,6 +3,7 @@ import type { CommandModule } from "yargs";
 import { RuntimeError } from "../../lifecycle/errors.js";
 import { bool, exactArgs, str, type Args } from "../args.js";
 import { setupGlobals } from "../globals.js";
+import { printOut } from "../output.js";
 
 const bundleOption = { bundle: { alias: "b", type: "string", default: ".", describe: "path to the root of the bundle directory" } } as const;
 
@@ -39,7 +40,7 @@ export const checkCommand: CommandModule<object, Args> = {
     const format = str(argv.format) ?? "text";
     if (format !== "text" && format !== "json") throw new RuntimeError("invalid format option");
     const result = runCheck(str(argv.bundle) ?? ".", format, { systemdCgroup: argv["systemd-cgroup"] });
-    process.stdout.write(result.output);
+    printOut(result.output);
     process.exitCode = result.exitCode;
   },
 };
@@ -51,6 +52,6 @@ export const featuresCommand: CommandModule<object, Args> = {
     setupGlobals(argv, { needsRoot: false });
     exactArgs(argv, "features", 0);
     const { features } = await import("../features.js");
-    process.stdout.write(JSON.stringify(features(), null, 4) + "\n");
+    printOut(JSON.stringify(features(), null, 4) + "\n");
   },
 };

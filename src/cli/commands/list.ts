@@ -4,6 +4,7 @@ import { RuntimeError } from "../../lifecycle/errors.js";
 import { bool, exactArgs, str, type Args } from "../args.js";
 import { logError } from "../log.js";
 import { setupGlobals } from "../globals.js";
+import { printOut } from "../output.js";
 
 export const listCommand: CommandModule<object, Args> = {
   command: "list",
@@ -23,13 +24,13 @@ export const listCommand: CommandModule<object, Args> = {
     if (explicitRoot && !existsSync(argv.root)) throw new RuntimeError(`stat ${argv.root}: no such file or directory`);
     const states = listContainers(argv.root, (id, e) => logError(`${id}: ${e.message}`));
     if (bool(argv.quiet)) {
-      process.stdout.write(states.map((s) => s.id + "\n").join(""));
+      printOut(states.map((s) => s.id + "\n").join(""));
     } else if (format === "json") {
-      process.stdout.write((states.length ? JSON.stringify(states) : "null") + "\n");
+      printOut((states.length ? JSON.stringify(states) : "null") + "\n");
     } else {
       const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]];
       for (const s of states) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, s.owner]);
-      process.stdout.write(tabulate(rows));
+      printOut(tabulate(rows));
     }
   },
 };

@@ -3,6 +3,7 @@ import type { CommandModule } from "yargs";
 import type { Program } from "../../plan/ops.js";
 import { exactArgs, str, type Args } from "../args.js";
 import { setupGlobals } from "../globals.js";
+import { printOut } from "../output.js";
 
 /** The init program a bundle compiles to, changing nothing (`tsrun plan`, and the library's plan). */
 export async function planBundle(bundleDir: string): Promise<Program> {
@@ -26,6 +27,6 @@ export const planCommand: CommandModule<object, Args> = {
     setupGlobals(argv, { needsRoot: false });
     exactArgs(argv, "plan", 0);
     const { formatProgram } = await import("../../plan/format.js");
-    process.stdout.write(formatProgram(await planBundle(str(argv.bundle) ?? ".")));
+    printOut(formatProgram(await planBundle(str(argv.bundle) ?? ".")));
   },
 };

@@ -1,6 +1,7 @@
 import type { CommandModule } from "yargs";
 import { exactArgs, type Args } from "../args.js";
 import { setupGlobals } from "../globals.js";
+import { printOut } from "../output.js";
 
 export const stateCommand: CommandModule<object, Args> = {
   command: "state",
@@ -10,6 +11,6 @@ export const stateCommand: CommandModule<object, Args> = {
     const [id] = exactArgs(argv, "state", 1);
     const { loadContainer, specState } = await import("../../lifecycle/container.js");
     // runc prints two-space indented JSON without a trailing newline
-    process.stdout.write(JSON.stringify(specState(loadContainer(argv.root, id)), null, 2));
+    printOut(JSON.stringify(specState(loadContainer(argv.root, id)), null, 2));
   },
 };

@@ -82,6 +82,10 @@ t.test("v2 driver writes the v2 files", async (t) => {
   m.set({ memory: { limit: -1 } });
   t.equal(rd(d, "memory.max"), "max");
   t.equal(rd(d, "memory.swap.max"), "max", "unlimited memory without swap: unlimited swap");
+  m.set({ memory: { limit: 32 << 20, swap: 32 << 20 } });
+  t.equal(rd(d, "memory.swap.max"), "0", "swap equal to the limit: no swap (0 written, as runc)");
+  m.set({ memory: { limit: 48 << 20 } });
+  t.equal(rd(d, "memory.swap.max"), "0", "swap not given: memory.swap.max left as it is");
   m.set({ pids: { limit: -1 } });
   t.equal(rd(d, "pids.max"), "max");
 

@@ -132,7 +132,12 @@ t.test("resolvePaths: v2 host", async (t) => {
 });
 
 t.test("cgroupManagerFor / loadCgroupManager", async (t) => {
-  t.throws(() => cgroupManagerFor({ id: "a", cgroupsPath: "system.slice:tsrun:a", systemd: true }), /systemd cgroup driver is not supported yet: /);
+  // --systemd-cgroup: the unit and its cgroup are known before systemd is asked; state round-trips
+  const v2host = { mode: "v2" as const, v1: [], unified: { mountPoint: "/sys/fs/cgroup", root: "/" }, own: new Map([["", "/"]]) };
+  const sd = cgroupManagerFor({ id: "a", cgroupsPath: "machine-app.slice:libpod:a", systemd: true, host: v2host });
+  t.same(sd.saved, { driver: "v2", mode: "v2", paths: { "": "/sys/fs/cgroup/machine.slice/machine-app.slice/libpod-a.scope" }, systemd: { unit: "libpod-a.scope", slice: "machine-app.slice" } });
+  t.same(loadCgroupManager(JSON.parse(JSON.stringify(sd.saved))).saved, sd.saved, "a systemd manager comes back from state.json");
+  t.throws(() => cgroupManagerFor({ id: "a", cgroupsPath: "/not/systemd", systemd: true, host: v2host }), /linux.cgroupsPath: expected cgroupsPath to be of format "slice:prefix:name"/);
   const host = readHostCgroupInfo({ mountInfoText: HYBRID_MOUNTINFO, procCgroupText: HYBRID_PROC_CGROUP, mode: "hybrid" });
   const m = cgroupManagerFor({ id: "a", host });
   t.equal(m.mode, "hybrid");

@@ -1,0 +1,374 @@
+// The systemd cgroup driver (--systemd-cgroup): the container's cgroup is a transient scope that
+// systemd creates over D-Bus (sd-bus through the addon) with Delegate=yes and the resource
+// properties systemd knows; everything else goes to the delegated cgroup's files through the v2
+// driver, as runc does. Unit naming and property conversion: systemd-units.ts.
+import { readFileSync } from "node:fs";
+import type { Resources } from "../spec/types.js";
+import { native } from "../syscalls/index.js";
+import { CgroupError, sleepMs } from "./fsutil.js";
+import { cgroup2MountFromMountInfo, parseMountInfo, readHostCgroupInfo, type HostCgroupInfo } from "./host.js";
+import type { CgroupStats } from "./stats.js";
+import type { CgroupManager, FreezerState, SavedCgroup } from "./types.js";
+import { V2Manager } from "./v2.js";
+import {
+  baseUnitProperties,
+  parseProcDevices,
+  parseSystemdCgroupsPath,
+  parseSystemdVersion,
+  resourceProperties,
+  unitCgroupPath,
+  type UnitProperty,
+} from "./systemd-units.js";
+
+const DEST = "org.freedesktop.systemd1";
+const PATH = "/org/freedesktop/systemd1";
+const MANAGER = "org.freedesktop.systemd1.Manager";
+const PROPS = "org.freedesktop.DBus.Properties";
+const CALL_TIMEOUT_USEC = 25_000_000;
+/** runc waits 30 s for a unit's job */
+const JOB_TIMEOUT_MS = 30_000;
+
+interface DbusError extends Error {
+  dbusName?: string;
+}
+
+function dbusName(e: unknown): string | undefined {
+  return (e as DbusError)?.dbusName;
+}
+
+/** The systemd manager on the system bus, or the user's own instance on the user bus. */
+export class SystemdBus {
+  private matched = false;
+  private version?: number;
+
+  constructor(readonly user: boolean) {}
+
+  private what(): string {
+    return this.user ? "the user's systemd instance (user bus)" : "systemd (system bus)";
+  }
+
+  call(member: string, signature: string, args: unknown[], iface = MANAGER, path = PATH): unknown[] {
+    try {
+      return native.sdbusCall(this.user, DEST, path, iface, member, signature, args, CALL_TIMEOUT_USEC);
+    } catch (e) {
+      if (dbusName(e) || (e as Error).message.startsWith(member)) throw e;
+      // no bus, no systemd on it: one clear reason
+      throw new CgroupError(`systemd cgroup driver (--systemd-cgroup): cannot reach ${this.what()}: ${(e as Error).message}; is systemd running on this host?`, (e as NodeJS.ErrnoException).code);
+    }
+  }
+
+  /** A property of the manager. */
+  managerProperty(name: string): unknown {
+    return this.call("Get", "ss", [MANAGER, name], PROPS)[0];
+  }
+
+  systemdVersion(): number {
+    this.version ??= parseSystemdVersion(String(this.managerProperty("Version") ?? ""));
+    return this.version;
+  }
+
+  /** Checks that systemd answers; its own cgroup ("/" for the system instance). */
+  managerCgroup(): string {
+    try {
+      return String(this.managerProperty("ControlGroup") ?? "");
+    } catch (e) {
+      if (e instanceof CgroupError) throw e;
+      throw new CgroupError(`systemd cgroup driver (--systemd-cgroup): ${this.what()} does not answer as systemd: ${(e as Error).message}`);
+    }
+  }
+
+  private ensureMatch(): void {
+    if (this.matched) return;
+    native.sdbusAddMatch(this.user, `type='signal',sender='${DEST}',path='${PATH}',interface='${MANAGER}',member='JobRemoved'`);
+    this.matched = true;
+  }
+
+  /** Calls member (which returns a job path) and waits for that job's JobRemoved; its result ("done", "failed"...). */
+  private runJob(member: string, signature: string, args: unknown[]): string {
+    this.ensureMatch();
+    const job = String(this.call(member, signature, args)[0]);
+    const deadline = Date.now() + JOB_TIMEOUT_MS;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new CgroupError(`timed out after ${JOB_TIMEOUT_MS / 1000}s waiting for systemd job ${job} (${member} ${String(args[0])})`);
+      const sig = native.sdbusNextSignal(this.user, left * 1000);
+      if (!sig) continue;
+      if (sig.member === "JobRemoved" && sig.args[1] === job) return String(sig.args[3]);
+    }
+  }
+
+  startTransientUnit(unit: string, props: UnitProperty[]): string {
+    return this.runJob("StartTransientUnit", "ssa(sv)a(sa(sv))", [unit, "replace", props, []]);
+  }
+
+  stopUnit(unit: string): string {
+    return this.runJob("StopUnit", "ss", [unit, "replace"]);
+  }
+
+  resetFailedUnit(unit: string): void {
+    this.call("ResetFailedUnit", "s", [unit]);
+  }
+
+  setUnitProperties(unit: string, props: UnitProperty[]): void {
+    this.call("SetUnitProperties", "sba(sv)", [unit, true, props]);
+  }
+
+  /** The unit's cgroup path (systemd's view), undefined when systemd does not know the unit. */
+  unitCgroup(unit: string): string | undefined {
+    let path: string;
+    try {
+      path = String(this.call("GetUnit", "s", [unit])[0]);
+    } catch (e) {
+      if (dbusName(e) === "org.freedesktop.systemd1.NoSuchUnit") return undefined;
+      throw e;
+    }
+    const iface = unit.endsWith(".slice") ? "org.freedesktop.systemd1.Slice" : "org.freedesktop.systemd1.Scope";
+    return String(this.call("Get", "ss", [iface, "ControlGroup"], PROPS, path)[0] ?? "");
+  }
+}
+
+const buses: Partial<Record<"system" | "user", SystemdBus>> = {};
+function busFor(user: boolean): SystemdBus {
+  return (buses[user ? "user" : "system"] ??= new SystemdBus(user));
+}
+
+function deviceNames() {
+  try {
+    return parseProcDevices(readFileSync("/proc/devices", "utf8"));
+  } catch {
+    return () => undefined;
+  }
+}
+
+export interface SystemdManagerOptions {
+  id: string;
+  cgroupsPath?: string;
+  rootless?: boolean;
+  host?: HostCgroupInfo;
+}
+
+export class SystemdManager implements CgroupManager {
+  readonly mode = "v2" as const;
+  private readonly bus: SystemdBus;
+  private readonly unit: string;
+  private readonly slice: string;
+  private readonly user: boolean;
+  private readonly rootless: boolean;
+  private fs: V2Manager;
+  private started: boolean;
+  /** resources set before the unit exists: they go into StartTransientUnit */
+  private pending: Resources = {};
+  private notes: string[] = [];
+  /** StartTransientUnit was called (a job may have made the unit even if we saw no answer) */
+  private tried = false;
+  /** the unit existed already and is someone else's */
+  private foreign = false;
+
+  private constructor(o: { unit: string; slice: string; user: boolean; rootless: boolean; dir: string; started: boolean }) {
+    this.unit = o.unit;
+    this.slice = o.slice;
+    this.user = o.user;
+    this.rootless = o.rootless;
+    this.bus = busFor(o.user);
+    this.fs = new V2Manager(o.dir, { rootless: o.rootless });
+    this.started = o.started;
+  }
+
+  /** A new container's manager: names from cgroupsPath; nothing is asked of systemd until create(). */
+  static forNew(opts: SystemdManagerOptions): SystemdManager {
+    const user = !!opts.rootless && process.geteuid?.() !== 0;
+    let n;
+    try {
+      n = parseSystemdCgroupsPath(opts.cgroupsPath, opts.id, user);
+    } catch (e) {
+      throw new CgroupError(`linux.cgroupsPath: ${(e as Error).message}`);
+    }
+    const host = opts.host ?? readHostCgroupInfo();
+    const mount = host.mode === "v2" ? host.unified?.mountPoint ?? "/sys/fs/cgroup" : "/sys/fs/cgroup";
+    const m = new SystemdManager({ unit: n.unit, slice: n.slice, user, rootless: !!opts.rootless, dir: mount + unitCgroupPath("/", n.slice, n.unit), started: false });
+    m.host = host;
+    return m;
+  }
+
+  /** The manager of an existing container (state.json). */
+  static load(saved: SavedCgroup): SystemdManager {
+    const s = saved.systemd!;
+    const dir = saved.paths[""];
+    if (!dir) throw new Error("invalid saved cgroup state: systemd driver without a cgroup path");
+    return new SystemdManager({ unit: s.unit, slice: s.slice, user: !!s.user, rootless: !!saved.rootless, dir, started: true });
+  }
+
+  private host?: HostCgroupInfo;
+  /** the cgroup2 mount point (known from create() on) */
+  private mount?: string;
+
+  get saved(): SavedCgroup {
+    const s = this.fs.saved;
+    s.systemd = { unit: this.unit, slice: this.slice };
+    if (this.user) s.systemd.user = true;
+    return s;
+  }
+
+  /** Asks systemd (it must answer) and places the cgroup under its own; the scope itself starts with apply(). */
+  create(): void {
+    const managerCg = this.bus.managerCgroup();
+    const host = this.host ?? readHostCgroupInfo();
+    if (host.mode !== "v2") {
+      throw new CgroupError(`systemd cgroup driver (--systemd-cgroup): this host runs cgroup ${host.mode}; tsrun's systemd driver needs the unified hierarchy (cgroup v2)`);
+    }
+    const mount = host.unified?.mountPoint ?? cgroup2MountFromMountInfo(parseMountInfo(readFileSync("/proc/self/mountinfo", "utf8")))?.mountPoint ?? "/sys/fs/cgroup";
+    this.mount = mount.replace(/\/+$/, "");
+    this.fs = new V2Manager(this.mount + unitCgroupPath(managerCg, this.slice, this.unit), { rootless: this.rootless });
+  }
+
+  /**
+   * The first pid starts the scope (StartTransientUnit with the pid and the pending resources, as
+   * runc does); later pids (exec) join the scope's cgroup directly.
+   */
+  apply(pid: number): void {
+    if (this.started) return this.fs.apply(pid);
+    const { props, warnings } = this.propsFor(this.pending);
+    this.notes.push(...warnings);
+    const all = [...baseUnitProperties(pid, this.slice, `tsrun container ${this.unit}`), ...props];
+    this.start(all, true);
+    this.started = true;
+    // where systemd really put it (the manager's own cgroup may not be what it said at create())
+    const cg = this.bus.unitCgroup(this.unit);
+    if (cg && this.mount !== undefined) {
+      const dir = this.mount + cg;
+      if (dir !== this.fs.dir) this.fs = new V2Manager(dir, { rootless: this.rootless });
+    }
+    // what systemd does not manage, and the exact values of what it rounds (CPU quota)
+    for (const w of this.fs.set(this.pending)) this.notes.push(w);
+    this.pending = {};
+  }
+
+  private start(props: UnitProperty[], retry: boolean): void {
+    this.tried = true;
+    let result: string;
+    try {
+      result = this.bus.startTransientUnit(this.unit, props);
+    } catch (e) {
+      if (dbusName(e) !== "org.freedesktop.systemd1.UnitExists") throw new CgroupError(`cannot create systemd unit ${this.unit}: ${(e as Error).message}`);
+      if (!retry) {
+        this.foreign = true; // not ours: destroy() must leave it alone
+        throw new CgroupError(`cannot create systemd unit ${this.unit}: it already exists (${(e as Error).message}): another container or program uses this name; choose another linux.cgroupsPath`);
+      }
+      // maybe a failed leftover of an earlier crash: have systemd drop it, then try once more
+      try {
+        this.bus.resetFailedUnit(this.unit);
+      } catch {
+        /* not failed: the retry reports the unit as existing */
+      }
+      return this.start(props, false);
+    }
+    if (result !== "done") {
+      try {
+        this.bus.resetFailedUnit(this.unit);
+      } catch {
+        /* gone already */
+      }
+      throw new CgroupError(`error creating systemd unit ${this.unit}: the job ended with "${result}"`);
+    }
+  }
+
+  private propsFor(r: Resources): { props: UnitProperty[]; warnings: string[] } {
+    try {
+      return resourceProperties(r, { systemdVersion: this.bus.systemdVersion(), deviceName: deviceNames() });
+    } catch (e) {
+      if (e instanceof CgroupError) throw e;
+      throw new CgroupError(`invalid resources: ${(e as Error).message}`);
+    }
+  }
+
+  set(resources: Resources): string[] {
+    if (!this.started) {
+      // before the scope exists: check now, apply at StartTransientUnit
+      resourceProperties(resources, { systemdVersion: 999 });
+      this.pending = mergeResources(this.pending, resources);
+      return [];
+    }
+    const { props, warnings } = this.propsFor(resources);
+    if (props.length) {
+      try {
+        this.bus.setUnitProperties(this.unit, props);
+      } catch (e) {
+        throw new CgroupError(`unable to set unit properties of ${this.unit}: ${(e as Error).message}`);
+      }
+    }
+    return [...warnings, ...this.fs.set(resources)];
+  }
+
+  freeze(): void {
+    this.fs.freeze();
+  }
+  thaw(): void {
+    this.fs.thaw();
+  }
+  isFrozen(): boolean {
+    return this.fs.isFrozen();
+  }
+  freezerState(): FreezerState {
+    return this.fs.freezerState();
+  }
+  pids(): number[] {
+    return this.fs.pids();
+  }
+  killAll(signal: number): void {
+    this.fs.killAll(signal);
+  }
+  waitEmpty(timeoutMs: number): boolean {
+    return this.fs.waitEmpty(timeoutMs);
+  }
+  exists(): boolean {
+    return this.fs.exists();
+  }
+  stats(): CgroupStats {
+    return this.fs.stats();
+  }
+  oomKillCount(): number | undefined {
+    return this.started ? this.fs.oomKillCount() : undefined;
+  }
+  path(controller: string): string | undefined {
+    return this.fs.path(controller);
+  }
+  takeWarnings(): string[] {
+    return [...this.notes.splice(0), ...this.fs.takeWarnings()];
+  }
+
+  /** Stops the scope (a dead container's too), lets systemd forget a failed one, removes what is left. */
+  destroy(): void {
+    // a create that never started the scope, or found someone else's: nothing of ours to remove
+    if (!this.started && (this.foreign || !this.tried)) return;
+    const errors: string[] = [];
+    try {
+      const result = this.bus.stopUnit(this.unit);
+      if (result !== "done" && result !== "canceled") errors.push(`stopping systemd unit ${this.unit}: the job ended with "${result}"`);
+    } catch (e) {
+      if (dbusName(e) !== "org.freedesktop.systemd1.NoSuchUnit") errors.push(`stopping systemd unit ${this.unit}: ${(e as Error).message}`);
+    }
+    try {
+      this.bus.resetFailedUnit(this.unit);
+    } catch {
+      /* not failed, or gone: nothing to reset */
+    }
+    // systemd removes the scope's cgroup, but not sub-cgroups made inside the delegated one
+    for (let i = 0; i < 50 && this.fs.exists(); i++) {
+      try {
+        this.fs.destroy();
+        break;
+      } catch (e) {
+        if (i === 49) errors.push((e as Error).message);
+        sleepMs(20);
+      }
+    }
+    if (errors.length) throw new CgroupError(errors.join("; "));
+  }
+}
+
+/** Resources given in two set() calls before the scope starts: the later call wins per group. */
+function mergeResources(a: Resources, b: Resources): Resources {
+  const out: Resources = { ...a };
+  for (const [k, v] of Object.entries(b)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
