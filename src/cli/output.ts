@@ -2,8 +2,7 @@
 // build a stream object at first use: about 460 page faults, a third of a short command's start-up
 // on this machine (scripts/bench, "floor" line).
 import { writeSync } from "node:fs";
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
+import { sleepMs } from "../syscalls/index.js";
 
 /** Writes all of `text` to stdout, waiting out EAGAIN (a non-blocking pipe) and partial writes. */
 export function printOut(text: string | Uint8Array): void {
@@ -13,7 +12,7 @@ export function printOut(text: string | Uint8Array): void {
       buf = buf.subarray(writeSync(1, buf));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === "EAGAIN") Atomics.wait(pause, 0, 0, 1);
+      if (code === "EAGAIN") sleepMs(1);
       else if (code === "EPIPE") return; // the reader went away: nothing more to tell it
       else throw e;
     }

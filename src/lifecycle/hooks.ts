@@ -6,7 +6,7 @@ import { closeSync, readFileSync, writeSync } from "node:fs";
 import { compileHookExec } from "../plan/exec.js";
 import type { Hook, Hooks } from "../spec/types.js";
 import type { StoredState } from "../state/store.js";
-import { native } from "../syscalls/index.js";
+import { awaitExit, native, signalPid } from "../syscalls/index.js";
 import { RuntimeError } from "./errors.js";
 import { awaitExec, driveInitToReady, extraFdNumber, Undo } from "./init-process.js";
 import { namespacesToJoin } from "./namespaces.js";
@@ -98,21 +98,16 @@ export function runContainerHooks(kind: HookKind, hooks: Hook[] | undefined, sta
   });
 }
 
-/** undefined when the process exited 0; otherwise why it failed. Its pidfd wakes us when it exits. */
+/** undefined when the process exited 0; otherwise why it failed. */
 function waitWithTimeout(pid: number, timeoutSec?: number): string | undefined {
-  const pidfd = native.pidfdOpen(pid);
-  try {
-    if (!native.pidfdWait(pidfd, timeoutSec ? timeoutSec * 1000 : -1)) {
-      try {
-        native.pidfdSendSignal(pidfd, 9);
-      } catch {
-        // exited meanwhile
-      }
-      native.waitpid(pid);
-      return `timed out after ${timeoutSec}s`;
+  if (!awaitExit(pid, timeoutSec ? timeoutSec * 1000 : -1)) {
+    try {
+      signalPid(pid, 9);
+    } catch {
+      // exited meanwhile
     }
-  } finally {
-    native.close(pidfd);
+    native.waitpid(pid);
+    return `timed out after ${timeoutSec}s`;
   }
   const st = native.waitpid(pid);
   if (st.signal !== undefined) return `killed by signal ${st.signal}`;

@@ -3,7 +3,7 @@
 import { constants as osConstants } from "node:os";
 import { MsgType, type Op, type Program } from "../plan/ops.js";
 import { encodeProgram } from "../plan/wire.js";
-import { native, signalPid } from "../syscalls/index.js";
+import { awaitExit, native, signalPid } from "../syscalls/index.js";
 import { RuntimeError } from "./errors.js";
 import type { StartOp } from "../state/store.js";
 
@@ -250,14 +250,7 @@ export function errnoText(errno: number, withName = true): string {
 
 /** Stage 0 exits as soon as it has reported the container's pid; a bounded wait all the same. */
 function reapStage0(pid: number): void {
-  const pidfd = native.pidfdOpen(pid);
-  let exited: boolean;
-  try {
-    exited = native.pidfdWait(pidfd, INIT_TIMEOUT_MS);
-  } finally {
-    native.close(pidfd);
-  }
-  if (!exited) {
+  if (!awaitExit(pid, INIT_TIMEOUT_MS)) {
     signalPid(pid, osConstants.signals.SIGKILL);
     native.waitpid(pid);
     throw new RuntimeError(`tsrun-init did not exit within ${INIT_TIMEOUT_MS / 1000}s after starting the container`);
@@ -268,16 +261,10 @@ function reapStage0(pid: number): void {
 /** Waits (briefly) until a killed pid is gone, so its cgroup can be removed. Reaps it when it is
  * our child: a zombie left in a pid namespace keeps that namespace's init from exiting. */
 export function waitGone(pid: number, timeoutMs = 2000): void {
-  let pidfd: number;
   try {
-    pidfd = native.pidfdOpen(pid);
+    if (awaitExit(pid, timeoutMs) === undefined) return; // no such process
   } catch {
-    return; // no such process
-  }
-  try {
-    native.pidfdWait(pidfd, timeoutMs);
-  } finally {
-    native.close(pidfd);
+    return; // not a process tsrun can watch
   }
   try {
     native.waitpid(pid, true);

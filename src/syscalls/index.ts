@@ -39,6 +39,26 @@ export function signalPid(pid: number, signal: number, expectedStartTime?: strin
   }
 }
 
+/**
+ * Waits until a process exits, woken by the kernel through a pidfd (no polling). true once it has
+ * exited (a zombie counts), false when timeoutMs (-1: no limit) passed first, undefined when there
+ * is no such process.
+ */
+export function awaitExit(pid: number, timeoutMs: number): boolean | undefined {
+  let fd: number;
+  try {
+    fd = native.pidfdOpen(pid);
+  } catch (e) {
+    if ((e as ErrnoError).code === "ESRCH") return undefined;
+    throw e;
+  }
+  try {
+    return native.pidfdWait(fd, timeoutMs);
+  } finally {
+    native.close(fd);
+  }
+}
+
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 /** Synchronous sleep, for the short bounded waits of the synchronous lifecycle and cgroup code. */
