@@ -27,6 +27,8 @@
 
 #include "errors.h"
 
+#include "dynlib.h"
+
 namespace {
 
 // ---- the parts of <systemd/sd-bus.h> we use
@@ -71,15 +73,7 @@ Lib lib;
 
 template <typename T>
 bool Resolve(void *handle, const char *name, T *out, std::string *error) {
-  dlerror();
-  void *sym = dlsym(handle, name);
-  if (!sym) {
-    const char *e = dlerror();
-    *error = std::string("libsystemd.so.0 lacks ") + name + (e ? std::string(": ") + e : "");
-    return false;
-  }
-  *out = reinterpret_cast<T>(sym);
-  return true;
+  return ResolveSymbol(handle, "libsystemd.so.0", name, out, error);
 }
 
 bool LoadLib() {

@@ -36,6 +36,8 @@
 #include <string>
 #include <vector>
 
+#include "dynlib.h"
+
 namespace {
 
 // ---- the parts of <seccomp.h> we use
@@ -123,15 +125,7 @@ Lib lib;
 
 template <typename T>
 bool Resolve(void *handle, const char *name, T *out, std::string *error) {
-  dlerror();
-  void *sym = dlsym(handle, name);
-  if (!sym) {
-    const char *e = dlerror();
-    *error = std::string("libseccomp.so.2 lacks ") + name + (e ? std::string(": ") + e : "");
-    return false;
-  }
-  *out = reinterpret_cast<T>(sym);
-  return true;
+  return ResolveSymbol(handle, "libseccomp.so.2", name, out, error);
 }
 
 // Loads libseccomp.so.2 and resolves every function; false with lib.error set when it cannot.
