@@ -30,6 +30,8 @@ export interface CgroupManagerOptions {
   rootless?: boolean;
   /** host facts (tests inject them; default: read from /proc and /sys) */
   host?: HostCgroupInfo;
+  /** config.json's annotations: with systemd, org.systemd.property.* are unit properties */
+  annotations?: Record<string, string>;
 }
 
 export function cgroupManagerFor(opts: CgroupManagerOptions): CgroupManager {

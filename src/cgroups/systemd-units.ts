@@ -5,9 +5,9 @@ import type { DeviceRule, Resources } from "../spec/types.js";
 import { blkioWeightToIoWeight, cpuSharesToWeight, memorySwapToV2 } from "./convert.js";
 import { normalizeDeviceRule } from "./devices.js";
 import { parseCpuList } from "../spec/cpu-list.js";
+import type { Variant } from "../spec/gvariant.js";
 
-/** A D-Bus variant as the addon sends it: [signature, value]. */
-export type Variant = [string, unknown];
+export type { Variant };
 /** One entry of a{sv} / a(sv): [property name, variant]. */
 export type UnitProperty = [string, Variant];
 
@@ -166,6 +166,11 @@ export function resourceProperties(r: Resources, opts: PropertyOptions): { props
     }
   }
   if ((r.blockIO?.weight ?? 0) !== 0) props.push(["IOWeight", ["t", BigInt(blkioWeightToIoWeight(r.blockIO!.weight!))]]);
+  if (r.unified) {
+    const u = unifiedProperties(r.unified, opts);
+    props.push(...u.props);
+    warnings.push(...u.warnings);
+  }
   if (r.devices && r.devices.length) {
     const d = deviceProperties(r.devices, opts.deviceName);
     props.push(...d.props);
@@ -242,4 +247,55 @@ export function parseProcDevices(text: string): (type: "c" | "b", major: number)
 export function parseSystemdVersion(v: string): number {
   const m = /^v?(\d+)/.exec(v.trim().replace(/^"|"$/g, ""));
   return m ? Number(m[1]) : 0;
+}
+
+/** "max" or a byte count in a unified cgroup file value -> the uint64 systemd takes. */
+function maxOrNumber(key: string, v: string): bigint {
+  const t = v.trim();
+  if (t === "max") return UINT64_MAX;
+  if (!/^\d+$/.test(t)) throw new Error(`unified.${key}: ${JSON.stringify(v)} is neither "max" nor a number`);
+  return BigInt(t);
+}
+
+const UNIFIED_LIMITS: Record<string, string> = {
+  "memory.high": "MemoryHigh",
+  "memory.low": "MemoryLow",
+  "memory.min": "MemoryMin",
+  "memory.max": "MemoryMax",
+  "memory.swap.max": "MemorySwapMax",
+  "pids.max": "TasksMax",
+};
+
+/**
+ * The unit properties for linux.resources.unified keys systemd also manages (as runc maps them), so
+ * that `systemctl show` and systemd's own view agree with the files; given after the others, they
+ * win over the same limit given elsewhere, as the unified file writes do.
+ */
+export function unifiedProperties(unified: Record<string, string>, opts: PropertyOptions): { props: UnitProperty[]; warnings: string[] } {
+  const props: UnitProperty[] = [];
+  const warnings: string[] = [];
+  for (const [key, value] of Object.entries(unified)) {
+    const limit = UNIFIED_LIMITS[key];
+    if (limit) props.push([limit, ["t", maxOrNumber(key, value)]]);
+    else if (key === "cpu.weight") {
+      if (!/^\d+$/.test(value.trim())) throw new Error(`unified.cpu.weight: ${JSON.stringify(value)} is not a number`);
+      props.push(["CPUWeight", ["t", BigInt(value.trim())]]);
+    } else if (key === "cpu.max") {
+      const [quota, period] = value.trim().split(/\s+/);
+      if (period !== undefined && !/^\d+$/.test(period)) throw new Error(`unified.cpu.max: the period in ${JSON.stringify(value)} is not a number`);
+      const p = period === undefined ? 100000 : Number(period);
+      if (period !== undefined) {
+        if (opts.systemdVersion >= 242) props.push(["CPUQuotaPeriodUSec", ["t", BigInt(p)]]);
+        else warnings.push(`systemd ${opts.systemdVersion} has no CPUQuotaPeriodUSec (needs 242): the cpu period is set in the cgroup only`);
+      }
+      if (quota === "max") props.push(["CPUQuotaPerSecUSec", ["t", UINT64_MAX]]);
+      else if (quota !== undefined && /^\d+$/.test(quota)) props.push(["CPUQuotaPerSecUSec", ["t", cpuQuotaPerSecUSec(Number(quota), p)]]);
+      else throw new Error(`unified.cpu.max: ${JSON.stringify(value)} is not "QUOTA [PERIOD]" or "max [PERIOD]"`);
+    } else if (key === "cpuset.cpus" || key === "cpuset.mems") {
+      const prop = key === "cpuset.cpus" ? "AllowedCPUs" : "AllowedMemoryNodes";
+      if (opts.systemdVersion >= 244) props.push([prop, ["ay", cpuListMask(value.trim())]]);
+      else warnings.push(`systemd ${opts.systemdVersion} has no ${prop} (needs 244): unified.${key} is set in the cgroup only`);
+    }
+  }
+  return { props, warnings };
 }

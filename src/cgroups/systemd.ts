@@ -5,11 +5,13 @@
 import { readFileSync } from "node:fs";
 import type { Resources } from "../spec/types.js";
 import { native } from "../syscalls/index.js";
-import { CgroupError, sleepMs } from "./fsutil.js";
+import { CgroupError, sleepMs, writeCgroupFile } from "./fsutil.js";
 import { cgroup2MountFromMountInfo, parseMountInfo, readHostCgroupInfo, type HostCgroupInfo } from "./host.js";
 import type { CgroupStats } from "./stats.js";
 import type { CgroupManager, FreezerState, SavedCgroup } from "./types.js";
+import { cgroupDir } from "./paths.js";
 import { V2Manager } from "./v2.js";
+import { annotationProperties } from "../spec/systemd-properties.js";
 import {
   baseUnitProperties,
   parseProcDevices,
@@ -145,6 +147,8 @@ export interface SystemdManagerOptions {
   cgroupsPath?: string;
   rootless?: boolean;
   host?: HostCgroupInfo;
+  /** org.systemd.property.* among them are given to StartTransientUnit after everything else */
+  annotations?: Record<string, string>;
 }
 
 export class SystemdManager implements CgroupManager {
@@ -163,6 +167,8 @@ export class SystemdManager implements CgroupManager {
   private tried = false;
   /** the unit existed already and is someone else's */
   private foreign = false;
+  /** from org.systemd.property.* annotations */
+  private extraProps: UnitProperty[] = [];
 
   private constructor(o: { unit: string; slice: string; user: boolean; rootless: boolean; dir: string; started: boolean }) {
     this.unit = o.unit;
@@ -187,6 +193,11 @@ export class SystemdManager implements CgroupManager {
     const mount = host.mode === "v2" ? host.unified?.mountPoint ?? "/sys/fs/cgroup" : "/sys/fs/cgroup";
     const m = new SystemdManager({ unit: n.unit, slice: n.slice, user, rootless: !!opts.rootless, dir: mount + unitCgroupPath("/", n.slice, n.unit), started: false });
     m.host = host;
+    try {
+      m.extraProps = annotationProperties(opts.annotations);
+    } catch (e) {
+      throw new CgroupError((e as Error).message);
+    }
     return m;
   }
 
@@ -201,6 +212,8 @@ export class SystemdManager implements CgroupManager {
   private host?: HostCgroupInfo;
   /** the cgroup2 mount point (known from create() on) */
   private mount?: string;
+  /** the scope's cgroup path inside the hierarchy, as systemd names it (known from create() on) */
+  private cgPath?: string;
 
   get saved(): SavedCgroup {
     const s = this.fs.saved;
@@ -218,7 +231,9 @@ export class SystemdManager implements CgroupManager {
     }
     const mount = host.unified?.mountPoint ?? cgroup2MountFromMountInfo(parseMountInfo(readFileSync("/proc/self/mountinfo", "utf8")))?.mountPoint ?? "/sys/fs/cgroup";
     this.mount = mount.replace(/\/+$/, "");
-    this.fs = new V2Manager(this.mount + unitCgroupPath(managerCg, this.slice, this.unit), { rootless: this.rootless });
+    this.host = host;
+    this.cgPath = unitCgroupPath(managerCg, this.slice, this.unit);
+    this.fs = new V2Manager(this.mount + this.cgPath, { rootless: this.rootless });
   }
 
   /**
@@ -229,18 +244,42 @@ export class SystemdManager implements CgroupManager {
     if (this.started) return this.fs.apply(pid);
     const { props, warnings } = this.propsFor(this.pending);
     this.notes.push(...warnings);
-    const all = [...baseUnitProperties(pid, this.slice, `tsrun container ${this.unit}`), ...props];
+    const all = [...baseUnitProperties(pid, this.slice, `tsrun container ${this.unit}`), ...props, ...this.extraProps];
     this.start(all, true);
     this.started = true;
     // where systemd really put it (the manager's own cgroup may not be what it said at create())
     const cg = this.bus.unitCgroup(this.unit);
     if (cg && this.mount !== undefined) {
+      this.cgPath = cg;
       const dir = this.mount + cg;
       if (dir !== this.fs.dir) this.fs = new V2Manager(dir, { rootless: this.rootless });
     }
     // what systemd does not manage, and the exact values of what it rounds (CPU quota)
     for (const w of this.fs.set(this.pending)) this.notes.push(w);
     this.pending = {};
+  }
+
+  /**
+   * For restore: criu rebuilds the tree inside the scope, so the scope must exist first, and systemd
+   * starts no scope without a process in it. The calling process holds it meanwhile (runc has its
+   * criu hold it): it joins the new scope now, and the returned leave() takes it back to its own
+   * cgroup. The scope starts without resources; set() them after leave(), so that tsrun's own
+   * threads and memory never count against the container's limits.
+   */
+  holdScope(): { cgroupPath: string; leave: () => void } {
+    if (this.started || this.mount === undefined || !this.host) throw new Error("holdScope: call it once, after create()");
+    if (Object.keys(this.pending).length) throw new Error("holdScope: set() the resources after leave()");
+    const own = this.host.own.get("");
+    if (own === undefined) throw new CgroupError("cannot find tsrun's own cgroup v2 path in /proc/self/cgroup");
+    const ownDir = cgroupDir(this.mount, this.host.unified?.root ?? "/", own);
+    this.apply(process.pid);
+    let left = false;
+    const leave = (): void => {
+      if (left) return;
+      left = true;
+      writeCgroupFile(ownDir, "cgroup.procs", String(process.pid));
+    };
+    return { cgroupPath: this.cgPath!, leave };
   }
 
   private start(props: UnitProperty[], retry: boolean): void {

@@ -78,7 +78,13 @@ export class V2Manager extends BaseManager {
 
   protected override cgroupKill(): boolean {
     if (!fileExists(join(this.dir, "cgroup.kill"))) return false;
-    writeCgroupFile(this.dir, "cgroup.kill", "1");
+    try {
+      writeCgroupFile(this.dir, "cgroup.kill", "1");
+    } catch (e) {
+      // removed meanwhile (systemd removes a scope's cgroup once it is empty): nothing left to kill
+      const code = (e as CgroupError).code;
+      if (code !== "ENOENT" && code !== "ENODEV") throw e;
+    }
     return true;
   }
 

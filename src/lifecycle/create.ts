@@ -107,6 +107,7 @@ export function createContainer(opts: CreateOptions): Created {
       cgroupsPath: spec.linux?.cgroupsPath,
       systemd: opts.systemdCgroup,
       rootless: opts.rootless,
+      annotations: spec.annotations,
     });
     cgroup.create();
     undo.push(() => cgroup.destroy());

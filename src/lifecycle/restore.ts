@@ -3,7 +3,7 @@
 // restored init in state.json. Detached it returns at once; otherwise it waits like `run`.
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { cgroupManagerFor, containerDeviceRules, readHostCgroupInfo, resolvePaths } from "../cgroups/index.js";
+import { cgroupManagerFor, containerDeviceRules, readHostCgroupInfo, resolvePaths, SystemdManager } from "../cgroups/index.js";
 import type { CgroupManager, SavedCgroup } from "../cgroups/types.js";
 import { hasNamespace, resolveSource } from "../plan/compile.js";
 import {
@@ -99,13 +99,19 @@ export async function restoreContainer(req: RestoreRequest): Promise<number> {
     undo.push(release);
     ensureDir(workPath);
     const hostInfo = readHostCgroupInfo();
-    const cgroup = cgroupManagerFor({ id: req.id, cgroupsPath: spec.linux?.cgroupsPath, systemd: req.systemdCgroup, rootless: req.rootless, host: hostInfo });
+    const cgroup = cgroupManagerFor({ id: req.id, cgroupsPath: spec.linux?.cgroupsPath, systemd: req.systemdCgroup, rootless: req.rootless, host: hostInfo, annotations: spec.annotations });
     cgroup.create();
     undo.push(() => cgroup.destroy());
     const { devices: deviceRules, ...resources } = spec.linux?.resources ?? {};
-    for (const w of cgroup.set({ ...resources, devices: containerDeviceRules(deviceRules, spec.linux?.devices) })) warn(w);
+    const setResources = () => {
+      for (const w of cgroup.set({ ...resources, devices: containerDeviceRules(deviceRules, spec.linux?.devices) })) warn(w);
+    };
+    // systemd: the scope is held by tsrun itself while criu fills it, and gets its resources after
+    const scope = cgroup instanceof SystemdManager ? cgroup.holdScope() : undefined;
+    if (scope) undo.push(scope.leave);
+    else setResources();
     const v2 = cgroup.saved.driver === "v2";
-    const roots = cgroupRoots(resolvePaths(hostInfo, spec.linux?.cgroupsPath, req.id).cgroupPaths, v2);
+    const roots = scope ? { "": scope.cgroupPath } : cgroupRoots(resolvePaths(hostInfo, spec.linux?.cgroupsPath, req.id).cgroupPaths, v2);
 
     const criuRoot = join(containerDir(req.root, req.id), "criu-root");
     const unbind = bindRootfs(rootfs, criuRoot);
@@ -137,7 +143,12 @@ export async function restoreContainer(req: RestoreRequest): Promise<number> {
     }
     if (!req.detach && !req.noSubreaper) native.setSubreaper(true);
     // criu's fds 0-2 are ours: the restored init's stdio pipes are replaced by them (--inherit-fd)
-    runCriu(args, join(workPath, RESTORE_LOG), ["inherit", "inherit", "inherit", ...extraStdio]);
+    try {
+      runCriu(args, join(workPath, RESTORE_LOG), ["inherit", "inherit", "inherit", ...extraStdio]);
+    } finally {
+      scope?.leave();
+    }
+    if (scope) setResources();
     const pid = Number(readFileSync(criuPidFile, "utf8").trim());
     if (!Number.isInteger(pid) || pid <= 0) throw new RuntimeError(`criu restore wrote no pid to ${criuPidFile}`);
     const startTime = procStat(pid)?.startTime ?? "";

@@ -23,6 +23,7 @@ import { escapePointer } from "./json.js";
 import type { Problem } from "./problems.js";
 import { isKnownSyscall, knownSyscalls } from "./syscalls.js";
 import { parseCpuList } from "./cpu-list.js";
+import { annotationProperty, SYSTEMD_PROPERTY_PREFIX } from "./systemd-properties.js";
 
 export interface ValidateOptions {
   /** `--systemd-cgroup` was given: cgroupsPath must be slice:prefix:name. */
@@ -527,6 +528,16 @@ export function checkConfig(c: Collector, doc: unknown, shape: ShapeNode | undef
   checkHooks(c, doc.hooks);
 
   if (isObj(doc.annotations) && has(doc.annotations, "")) c.error("/annotations/", "annotation keys must not be empty");
+  if (isObj(doc.annotations) && opts.systemdCgroup) {
+    for (const [key, value] of Object.entries(doc.annotations)) {
+      if (!key.startsWith(SYSTEMD_PROPERTY_PREFIX) || !isStr(value)) continue;
+      try {
+        annotationProperty(key, value);
+      } catch (e) {
+        c.error(`/annotations/${escapePointer(key)}`, (e as Error).message);
+      }
+    }
+  }
 
   // Without a mount namespace the rootfs would be set up in the host's.
   if (!ns.types.has("mount")) {

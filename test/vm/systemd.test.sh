@@ -100,6 +100,27 @@ is "$(prop "$R-dflt.scope" ControlGroup)" "/system.slice/$R-dflt.scope" "$R: the
 stop dflt
 wait_for 50 gone "$R-dflt.scope"; ok $? "$R: delete removes it" "$(units "$R-dflt.scope")"
 
+# --- org.systemd.property.* annotations are unit properties; unified keys systemd knows are too
+U="$R-ann.scope"
+b=$(sbundle ann "system.slice:$R:ann" "{\"devices\": $DEV, \"unified\": {\"memory.high\": \"$((48 * MiB))\", \"pids.max\": \"25\"}}" '["sleep", "1000"]')
+sed -i 's|"ociVersion": "1.0.2",|"ociVersion": "1.0.2", "annotations": {"org.systemd.property.TimeoutStopUSec": "uint64 123456789", "org.systemd.property.CollectMode": "'"'inactive-or-failed'"'", "org.systemd.property.RuntimeMaxSec": "uint64 3600"},|' "$b/config.json"
+start ann "$b"; ok $? "$R: run -d with org.systemd.property.* annotations" "$(cat "$WORK/ann.err")"
+is "$(prop "$U" TimeoutStopUSec)" "2min 3.456789s" "$R: TimeoutStopUSec from the annotation (uint64 123456789)"
+is "$(prop "$U" CollectMode)" inactive-or-failed "$R: CollectMode from the annotation ('inactive-or-failed')"
+is "$(prop "$U" RuntimeMaxUSec)" 1h "$R: RuntimeMaxSec (seconds) is sent as RuntimeMaxUSec"
+is "$(prop "$U" MemoryHigh)" $((48 * MiB)) "$R: unified memory.high is MemoryHigh"
+is "$(prop "$U" TasksMax)" 25 "$R: unified pids.max is TasksMax"
+is "$(cat /sys/fs/cgroup/system.slice/$U/memory.high)" $((48 * MiB)) "$R: and memory.high in the cgroup"
+stop ann
+wait_for 50 gone "$U"; ok $? "$R: delete removes the scope" "$(units "$U")"
+b=$(sbundle badann "system.slice:$R:badann" "{\"devices\": $DEV}" '["sleep", "1000"]')
+sed -i 's|"ociVersion": "1.0.2",|"ociVersion": "1.0.2", "annotations": {"org.systemd.property.CollectMode": "inactive-or-failed"},|' "$b/config.json"
+start badann "$b"; st=$?
+cmp_ok $st -ne 0 "$R: an annotation value that is not GVariant text fails"
+like "$(cat "$WORK/badann.err")" 'org\.systemd\.property\.CollectMode' "$R: naming the annotation"
+ok "$(gone "$R-badann.scope"; echo $?)" "$R: and leaves no unit" "$(units "$R-badann.scope")"
+is "$(srt list -q)" "" "$R: and no container (neither this one nor any deleted before)"
+
 # --- a unit that already exists: refused while it runs; a failed leftover is reset and reused
 b=$(sbundle own "system.slice:$R:taken" "{\"devices\": $DEV}" '["sleep", "1000"]')
 start own "$b"; ok $? "$R: run -d system.slice:$R:taken" "$(cat "$WORK/own.err")"

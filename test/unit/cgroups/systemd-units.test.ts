@@ -9,6 +9,7 @@ import {
   parseSystemdVersion,
   resourceProperties,
   unitCgroupPath,
+  unifiedProperties,
   unitName,
   UINT64_MAX,
 } from "../../../src/cgroups/systemd-units.js";
@@ -139,4 +140,33 @@ t.test("systemd versions", async (t) => {
   t.equal(parseSystemdVersion('"249"'), 249);
   t.equal(parseSystemdVersion("v255"), 255);
   t.equal(parseSystemdVersion(""), 0);
+});
+
+t.test("linux.resources.unified keys systemd manages become unit properties (runc's table)", async (t) => {
+  const o = { systemdVersion: 252 };
+  const { props, warnings } = unifiedProperties(
+    { "memory.high": "67108864", "memory.low": "1024", "memory.min": "512", "memory.max": "max", "memory.swap.max": "0", "pids.max": "50", "cpu.weight": "300", "cpu.max": "25000 50000", "cpuset.cpus": "0-1", "io.max": "8:0 rbps=1", "cpu.max.burst": "1000" },
+    o,
+  );
+  t.same(warnings, []);
+  t.same(new Map(props), new Map<string, unknown>([
+    ["MemoryHigh", ["t", 67108864n]],
+    ["MemoryLow", ["t", 1024n]],
+    ["MemoryMin", ["t", 512n]],
+    ["MemoryMax", ["t", UINT64_MAX]],
+    ["MemorySwapMax", ["t", 0n]],
+    ["TasksMax", ["t", 50n]],
+    ["CPUWeight", ["t", 300n]],
+    ["CPUQuotaPeriodUSec", ["t", 50000n]],
+    ["CPUQuotaPerSecUSec", ["t", 500000n]],
+    ["AllowedCPUs", ["ay", [3]]],
+  ]), "io.max and cpu.max.burst stay files only");
+  t.same(unifiedProperties({ "cpu.max": "max" }, o).props, [["CPUQuotaPerSecUSec", ["t", UINT64_MAX]]]);
+  t.same(unifiedProperties({ "cpuset.mems": "0" }, { systemdVersion: 243 }).props, []);
+  t.match(unifiedProperties({ "cpuset.mems": "0" }, { systemdVersion: 243 }).warnings[0], /needs 244/);
+  t.throws(() => unifiedProperties({ "memory.high": "lots" }, o), /unified\.memory\.high: "lots" is neither "max" nor a number/);
+  t.throws(() => unifiedProperties({ "cpu.max": "x 100" }, o), /unified\.cpu\.max/);
+  // given after the other resources: the unified value wins, as its file write does
+  const r = resourceProperties({ memory: { limit: 1000 }, unified: { "memory.max": "2000" } }, o).props.filter(([n]) => n === "MemoryMax");
+  t.same(r, [["MemoryMax", ["t", 1000n]], ["MemoryMax", ["t", 2000n]]]);
 });
