@@ -618,6 +618,9 @@ function checkLinux(c: Collector, linux: Obj, ns: NsInfo, opts: ValidateOptions)
         c.error(p, `with --systemd-cgroup it must have the form slice:prefix:name, such as "system.slice:docker:abc123", not ${q(cp)}`);
       } else if (parts[0] !== "" && !/^(-|[^-]+(-[^-]+)*)\.slice$/.test(parts[0])) {
         c.error(p, `${q(parts[0])} is not a valid systemd slice name (parts separated by single "-", as in "machine-app.slice")`);
+      } else if (parts[2]!.endsWith(".slice")) {
+        // runc makes the unit a slice then, and systemd refuses to put the container's process in it
+        c.error(p, `the name ${q(parts[2])} ends in ".slice", which makes the container's unit a slice, and a slice cannot hold processes (systemd refuses PIDs for it); give a name for a scope, such as ${q(parts[2].slice(0, -".slice".length) || "ctr")}`);
       }
     } else {
       if (/^[^:/]*\.slice:[^:]*:[^:]+$/.test(cp)) {
