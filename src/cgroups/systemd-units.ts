@@ -80,8 +80,8 @@ export function unitCgroupPath(managerCgroup: string, slice: string, unit: strin
   return `${base}${s === "/" ? "" : s}/${unit}`;
 }
 
-/** What StartTransientUnit gets besides the resources (runc sets the same). */
-export function baseUnitProperties(pid: number, slice: string, description: string): UnitProperty[] {
+/** What StartTransientUnit gets besides the resources (runc sets the same); v1: systemd on cgroup v1 controllers. */
+export function baseUnitProperties(pid: number, slice: string, description: string, v1 = false): UnitProperty[] {
   return [
     ["Description", ["s", description]],
     ["Slice", ["s", slice]],
@@ -90,7 +90,7 @@ export function baseUnitProperties(pid: number, slice: string, description: stri
     ["DefaultDependencies", ["b", false]],
     ["MemoryAccounting", ["b", true]],
     ["CPUAccounting", ["b", true]],
-    ["IOAccounting", ["b", true]],
+    [v1 ? "BlockIOAccounting" : "IOAccounting", ["b", true]],
     ["TasksAccounting", ["b", true]],
   ];
 }
@@ -126,6 +126,8 @@ export function cpuQuotaPerSecUSec(quota: number, period: number): bigint {
 export interface PropertyOptions {
   /** systemd's version (CPUQuotaPeriodUSec needs 242, AllowedCPUs/AllowedMemoryNodes 244) */
   systemdVersion: number;
+  /** systemd runs on the cgroup v1 controllers: their property names (MemoryLimit, CPUShares, BlockIOWeight) */
+  v1?: boolean;
   /** /proc/devices lookup for wildcard-minor device rules: major -> driver name */
   deviceName?: (type: "c" | "b", major: number) => string | undefined;
 }
@@ -139,7 +141,9 @@ export function resourceProperties(r: Resources, opts: PropertyOptions): { props
   const props: UnitProperty[] = [];
   const warnings: string[] = [];
   const m = r.memory;
-  if (m) {
+  if (m && opts.v1) {
+    if ((m.limit ?? 0) !== 0) props.push(["MemoryLimit", ["t", u64(m.limit!)]]);
+  } else if (m) {
     const limit = m.limit ?? 0;
     if (limit !== 0) props.push(["MemoryMax", ["t", u64(limit)]]);
     if ((m.reservation ?? 0) !== 0) props.push(["MemoryLow", ["t", u64(m.reservation!)]]);
@@ -150,7 +154,7 @@ export function resourceProperties(r: Resources, opts: PropertyOptions): { props
   if (pids !== undefined && pids !== null && (pids > 0 || pids === -1)) props.push(["TasksMax", ["t", u64(pids)]]);
   const c = r.cpu;
   if (c) {
-    if ((c.shares ?? 0) !== 0) props.push(["CPUWeight", ["t", BigInt(cpuSharesToWeight(c.shares!))]]);
+    if ((c.shares ?? 0) !== 0) props.push(opts.v1 ? ["CPUShares", ["t", BigInt(c.shares!)]] : ["CPUWeight", ["t", BigInt(cpuSharesToWeight(c.shares!))]]);
     const quota = c.quota ?? 0;
     const period = c.period ?? 0;
     if (period !== 0) {
@@ -165,8 +169,9 @@ export function resourceProperties(r: Resources, opts: PropertyOptions): { props
       else warnings.push(`systemd ${opts.systemdVersion} has no ${prop} (needs 244): cpuset ${key} is set in the cgroup only`);
     }
   }
-  if ((r.blockIO?.weight ?? 0) !== 0) props.push(["IOWeight", ["t", BigInt(blkioWeightToIoWeight(r.blockIO!.weight!))]]);
-  if (r.unified) {
+  const weight = r.blockIO?.weight ?? 0;
+  if (weight !== 0) props.push(opts.v1 ? ["BlockIOWeight", ["t", BigInt(weight)]] : ["IOWeight", ["t", BigInt(blkioWeightToIoWeight(weight))]]);
+  if (r.unified && !opts.v1) {
     const u = unifiedProperties(r.unified, opts);
     props.push(...u.props);
     warnings.push(...u.warnings);

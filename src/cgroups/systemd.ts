@@ -1,15 +1,17 @@
 // The systemd cgroup driver (--systemd-cgroup): the container's cgroup is a transient scope that
 // systemd creates over D-Bus (sd-bus through the addon) with Delegate=yes and the resource
-// properties systemd knows; everything else goes to the delegated cgroup's files through the v2
-// driver, as runc does. Unit naming and property conversion: systemd-units.ts.
+// properties systemd knows; everything else goes to the scope's cgroup files through the cgroupfs
+// driver (v2, or v1 where systemd runs on the v1 controllers), as runc does. Unit naming and
+// property conversion: systemd-units.ts.
 import { readFileSync } from "node:fs";
 import type { Resources } from "../spec/types.js";
 import { native } from "../syscalls/index.js";
 import { CgroupError, sleepMs, writeCgroupFile } from "./fsutil.js";
-import { cgroup2MountFromMountInfo, parseMountInfo, readHostCgroupInfo, type HostCgroupInfo } from "./host.js";
+import { readHostCgroupInfo, type HostCgroupInfo } from "./host.js";
 import type { CgroupStats } from "./stats.js";
 import type { CgroupManager, FreezerState, SavedCgroup } from "./types.js";
-import { cgroupDir } from "./paths.js";
+import { cgroupDir, resolvePaths } from "./paths.js";
+import { V1Manager } from "./v1.js";
 import { V2Manager } from "./v2.js";
 import { annotationProperties } from "../spec/systemd-properties.js";
 import {
@@ -152,13 +154,13 @@ export interface SystemdManagerOptions {
 }
 
 export class SystemdManager implements CgroupManager {
-  readonly mode = "v2" as const;
   private readonly bus: SystemdBus;
   private readonly unit: string;
   private readonly slice: string;
   private readonly user: boolean;
   private readonly rootless: boolean;
-  private fs: V2Manager;
+  /** the cgroupfs driver on the unit's cgroup: v2, or every v1 hierarchy (systemd makes only those it manages) */
+  private fs: V1Manager | V2Manager;
   private started: boolean;
   /** resources set before the unit exists: they go into StartTransientUnit */
   private pending: Resources = {};
@@ -170,14 +172,25 @@ export class SystemdManager implements CgroupManager {
   /** from org.systemd.property.* annotations */
   private extraProps: UnitProperty[] = [];
 
-  private constructor(o: { unit: string; slice: string; user: boolean; rootless: boolean; dir: string; started: boolean }) {
+  private constructor(o: { unit: string; slice: string; user: boolean; rootless: boolean; fs: V1Manager | V2Manager; started: boolean }) {
     this.unit = o.unit;
     this.slice = o.slice;
     this.user = o.user;
     this.rootless = o.rootless;
     this.bus = busFor(o.user);
-    this.fs = new V2Manager(o.dir, { rootless: o.rootless });
+    this.fs = o.fs;
     this.started = o.started;
+  }
+
+  get mode(): "v1" | "v2" | "hybrid" {
+    return this.fs.mode;
+  }
+
+  /** The cgroupfs driver for a cgroup path in every hierarchy of this host. */
+  private static fsAt(host: HostCgroupInfo, cgPath: string, rootless: boolean): V1Manager | V2Manager {
+    const r = resolvePaths(host, cgPath, "");
+    if (r.driver === "v2") return new V2Manager(r.paths[""]!, { rootless });
+    return new V1Manager(r.paths, { hybrid: host.mode === "hybrid", rootless });
   }
 
   /** A new container's manager: names from cgroupsPath; nothing is asked of systemd until create(). */
@@ -190,8 +203,9 @@ export class SystemdManager implements CgroupManager {
       throw new CgroupError(`linux.cgroupsPath: ${(e as Error).message}`);
     }
     const host = opts.host ?? readHostCgroupInfo();
-    const mount = host.mode === "v2" ? host.unified?.mountPoint ?? "/sys/fs/cgroup" : "/sys/fs/cgroup";
-    const m = new SystemdManager({ unit: n.unit, slice: n.slice, user, rootless: !!opts.rootless, dir: mount + unitCgroupPath("/", n.slice, n.unit), started: false });
+    const rootless = !!opts.rootless;
+    const fs = SystemdManager.fsAt(host, unitCgroupPath("/", n.slice, n.unit), rootless);
+    const m = new SystemdManager({ unit: n.unit, slice: n.slice, user, rootless, fs, started: false });
     m.host = host;
     try {
       m.extraProps = annotationProperties(opts.annotations);
@@ -204,14 +218,17 @@ export class SystemdManager implements CgroupManager {
   /** The manager of an existing container (state.json). */
   static load(saved: SavedCgroup): SystemdManager {
     const s = saved.systemd!;
-    const dir = saved.paths[""];
-    if (!dir) throw new Error("invalid saved cgroup state: systemd driver without a cgroup path");
-    return new SystemdManager({ unit: s.unit, slice: s.slice, user: !!s.user, rootless: !!saved.rootless, dir, started: true });
+    const rootless = !!saved.rootless;
+    let fs: V1Manager | V2Manager;
+    if (saved.driver === "v2") {
+      const dir = saved.paths[""];
+      if (!dir) throw new Error("invalid saved cgroup state: systemd driver without a cgroup path");
+      fs = new V2Manager(dir, { rootless });
+    } else fs = new V1Manager(saved.paths, { hybrid: saved.mode === "hybrid" || "" in saved.paths, rootless });
+    return new SystemdManager({ unit: s.unit, slice: s.slice, user: !!s.user, rootless, fs, started: true });
   }
 
   private host?: HostCgroupInfo;
-  /** the cgroup2 mount point (known from create() on) */
-  private mount?: string;
   /** the scope's cgroup path inside the hierarchy, as systemd names it (known from create() on) */
   private cgPath?: string;
 
@@ -226,14 +243,12 @@ export class SystemdManager implements CgroupManager {
   create(): void {
     const managerCg = this.bus.managerCgroup();
     const host = this.host ?? readHostCgroupInfo();
-    if (host.mode !== "v2") {
-      throw new CgroupError(`systemd cgroup driver (--systemd-cgroup): this host runs cgroup ${host.mode}; tsrun's systemd driver needs the unified hierarchy (cgroup v2)`);
+    if (this.user && host.mode !== "v2") {
+      throw new CgroupError(`systemd cgroup driver (--systemd-cgroup) as an ordinary user: this host runs cgroup ${host.mode}; only cgroup v2 delegates a cgroup to a user's systemd instance`);
     }
-    const mount = host.unified?.mountPoint ?? cgroup2MountFromMountInfo(parseMountInfo(readFileSync("/proc/self/mountinfo", "utf8")))?.mountPoint ?? "/sys/fs/cgroup";
-    this.mount = mount.replace(/\/+$/, "");
     this.host = host;
     this.cgPath = unitCgroupPath(managerCg, this.slice, this.unit);
-    this.fs = new V2Manager(this.mount + this.cgPath, { rootless: this.rootless });
+    this.fs = SystemdManager.fsAt(host, this.cgPath, this.rootless);
   }
 
   /**
@@ -244,15 +259,22 @@ export class SystemdManager implements CgroupManager {
     if (this.started) return this.fs.apply(pid);
     const { props, warnings } = this.propsFor(this.pending);
     this.notes.push(...warnings);
-    const all = [...baseUnitProperties(pid, this.slice, `tsrun container ${this.unit}`), ...props, ...this.extraProps];
+    const v1 = this.fs instanceof V1Manager;
+    const all = [...baseUnitProperties(pid, this.slice, `tsrun container ${this.unit}`, v1), ...props, ...this.extraProps];
     this.start(all, true);
     this.started = true;
     // where systemd really put it (the manager's own cgroup may not be what it said at create())
     const cg = this.bus.unitCgroup(this.unit);
-    if (cg && this.mount !== undefined) {
+    if (cg && this.host && cg !== this.cgPath) {
       this.cgPath = cg;
-      const dir = this.mount + cg;
-      if (dir !== this.fs.dir) this.fs = new V2Manager(dir, { rootless: this.rootless });
+      this.fs = SystemdManager.fsAt(this.host, cg, this.rootless);
+    }
+    if (v1) {
+      // systemd made the unit's cgroup in the hierarchies it manages (memory, pids, cpu, devices...);
+      // the others (freezer, cpuset, hugetlb...) are made here and joined, as runc does
+      this.fs.create();
+      this.notes.push(...this.fs.takeWarnings().filter((w) => !w.includes("is not empty")));
+      this.fs.apply(pid);
     }
     // what systemd does not manage, and the exact values of what it rounds (CPU quota)
     for (const w of this.fs.set(this.pending)) this.notes.push(w);
@@ -266,20 +288,27 @@ export class SystemdManager implements CgroupManager {
    * cgroup. The scope starts without resources; set() them after leave(), so that tsrun's own
    * threads and memory never count against the container's limits.
    */
-  holdScope(): { cgroupPath: string; leave: () => void } {
-    if (this.started || this.mount === undefined || !this.host) throw new Error("holdScope: call it once, after create()");
+  holdScope(): { cgroupPaths: Record<string, string>; leave: () => void } {
+    const host = this.host;
+    if (this.started || !host || this.cgPath === undefined) throw new Error("holdScope: call it once, after create()");
     if (Object.keys(this.pending).length) throw new Error("holdScope: set() the resources after leave()");
-    const own = this.host.own.get("");
-    if (own === undefined) throw new CgroupError("cannot find tsrun's own cgroup v2 path in /proc/self/cgroup");
-    const ownDir = cgroupDir(this.mount, this.host.unified?.root ?? "/", own);
+    const home = ownCgroupDirs(host);
     this.apply(process.pid);
     let left = false;
     const leave = (): void => {
       if (left) return;
       left = true;
-      writeCgroupFile(ownDir, "cgroup.procs", String(process.pid));
+      const errors: string[] = [];
+      for (const dir of home) {
+        try {
+          writeCgroupFile(dir, "cgroup.procs", String(process.pid));
+        } catch (e) {
+          errors.push((e as Error).message);
+        }
+      }
+      if (errors.length) throw new CgroupError(`cannot leave the container's scope ${this.unit}: ${errors.join("; ")}`);
     };
-    return { cgroupPath: this.cgPath!, leave };
+    return { cgroupPaths: resolvePaths(host, this.cgPath, "").cgroupPaths, leave };
   }
 
   private start(props: UnitProperty[], retry: boolean): void {
@@ -313,7 +342,7 @@ export class SystemdManager implements CgroupManager {
 
   private propsFor(r: Resources): { props: UnitProperty[]; warnings: string[] } {
     try {
-      return resourceProperties(r, { systemdVersion: this.bus.systemdVersion(), deviceName: deviceNames() });
+      return resourceProperties(r, { systemdVersion: this.bus.systemdVersion(), deviceName: deviceNames(), v1: this.fs instanceof V1Manager });
     } catch (e) {
       if (e instanceof CgroupError) throw e;
       throw new CgroupError(`invalid resources: ${(e as Error).message}`);
@@ -403,6 +432,14 @@ export class SystemdManager implements CgroupManager {
     }
     if (errors.length) throw new CgroupError(errors.join("; "));
   }
+}
+
+/** The directories of this process's own cgroup, one per hierarchy. */
+function ownCgroupDirs(host: HostCgroupInfo): string[] {
+  const dirs = new Set<string>();
+  if (host.unified && host.mode !== "v1") dirs.add(cgroupDir(host.unified.mountPoint, host.unified.root, host.own.get("") ?? "/"));
+  for (const h of host.v1) dirs.add(cgroupDir(h.mountPoint, h.root, host.own.get(h.controllers[0] ?? "") ?? "/"));
+  return [...dirs];
 }
 
 /** Resources given in two set() calls before the scope starts: the later call wins per group. */

@@ -111,7 +111,7 @@ export async function restoreContainer(req: RestoreRequest): Promise<number> {
     if (scope) undo.push(scope.leave);
     else setResources();
     const v2 = cgroup.saved.driver === "v2";
-    const roots = scope ? { "": scope.cgroupPath } : cgroupRoots(resolvePaths(hostInfo, spec.linux?.cgroupsPath, req.id).cgroupPaths, v2);
+    const roots = cgroupRoots(scope ? scope.cgroupPaths : resolvePaths(hostInfo, spec.linux?.cgroupsPath, req.id).cgroupPaths, v2);
 
     const criuRoot = join(containerDir(req.root, req.id), "criu-root");
     const unbind = bindRootfs(rootfs, criuRoot);

@@ -1,5 +1,6 @@
 import t from "tap";
 import {
+  baseUnitProperties,
   cpuListMask,
   cpuQuotaPerSecUSec,
   deviceProperties,
@@ -169,4 +170,23 @@ t.test("linux.resources.unified keys systemd manages become unit properties (run
   // given after the other resources: the unified value wins, as its file write does
   const r = resourceProperties({ memory: { limit: 1000 }, unified: { "memory.max": "2000" } }, o).props.filter(([n]) => n === "MemoryMax");
   t.same(r, [["MemoryMax", ["t", 1000n]], ["MemoryMax", ["t", 2000n]]]);
+});
+
+t.test("systemd on cgroup v1 controllers: runc's v1 property names", async (t) => {
+  const { props } = resourceProperties(
+    { memory: { limit: 1 << 25, reservation: 1 << 20, swap: 1 << 26 }, cpu: { shares: 512, quota: 20000, period: 100000 }, blockIO: { weight: 300 }, pids: { limit: 20 }, unified: { "memory.high": "1" } },
+    { systemdVersion: 252, v1: true },
+  );
+  t.same(new Map(props), new Map<string, unknown>([
+    ["MemoryLimit", ["t", 1n << 25n]],
+    ["TasksMax", ["t", 20n]],
+    ["CPUShares", ["t", 512n]],
+    ["CPUQuotaPeriodUSec", ["t", 100000n]],
+    ["CPUQuotaPerSecUSec", ["t", 200000n]],
+    ["BlockIOWeight", ["t", 300n]],
+  ]), "no MemoryLow/MemorySwapMax/unified on v1 (the files carry them)");
+  const base = new Map(baseUnitProperties(7, "system.slice", "d", true));
+  t.same(base.get("BlockIOAccounting"), ["b", true]);
+  t.notOk(base.has("IOAccounting"));
+  t.ok(new Map(baseUnitProperties(7, "system.slice", "d")).has("IOAccounting"));
 });
