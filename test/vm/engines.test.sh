@@ -8,7 +8,7 @@
 # refused forks counted in pids.events (a runtime that ignored either setting fails both).
 # The daemons run from this file's work dir (sockets, roots, state) and are stopped by pid at the end.
 # The image is built here from /bin/busybox (busybox-static): no registry is contacted.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$(readlink -f "$0")")/lib.sh" # test/vm/hybrid/engines.test.sh is a link to this file
 R=$(rt_name)
 MiB=$((1024 * 1024))
 E=$WORK/engines
@@ -54,7 +54,7 @@ engines_cleanup() {
     tr '\0' '\n' <"$f" 2>/dev/null | grep -qF "$E/" && kill -KILL "$pid" 2>/dev/null
   done
   awk -v t="$E/" 'index($2, t) == 1 {print $2}' /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
-  for d in /sys/fs/cgroup/vmtest-*; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+  for d in /sys/fs/cgroup/vmtest-* /sys/fs/cgroup/*/vmtest-*; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
   cleanup
 }
 trap engines_cleanup EXIT
@@ -140,24 +140,31 @@ build_image() {
 }
 
 # ---- the checks, the same for every engine and driver
-# cgroup_of PID: the cgroup directory of a process
-cgroup_of() { echo "/sys/fs/cgroup$(awk -F: '$1 == 0 {print $3}' "/proc/$1/cgroup" 2>/dev/null)"; }
+# cgroup_of PID [CONTROLLER]: the cgroup directory of a process (cgroup v2, or the v1 hierarchy of
+# CONTROLLER where systemd runs on the v1 controllers: test/vm/hybrid)
+V1=; [ -d /sys/fs/cgroup/memory ] && V1=1
+cgroup_of() {
+  if [ -n "$V1" ]; then echo "/sys/fs/cgroup/$2$(awk -F: -v c="$2" '$2 == c {print $3}' "/proc/$1/cgroup" 2>/dev/null)"
+  else echo "/sys/fs/cgroup$(awk -F: '$1 == 0 {print $3}' "/proc/$1/cgroup" 2>/dev/null)"; fi
+}
+MEMORY_MAX=memory.max OOM_KILLS=memory.events
+[ -n "$V1" ] && MEMORY_MAX=memory.limit_in_bytes OOM_KILLS=memory.oom_control
 forkloop='(for i in $(seq 1 60); do sleep 30 >/dev/null 2>&1 & done) 2>/dev/null; true'
 # limits_hold NAME PID EXEC...: the container NAME (init PID) runs with --memory 32m --pids-limit 20;
 # EXEC... runs a command in it (the engine's exec)
 limits_hold() {
   local name=$1 pid=$2; shift 2
-  local cg; cg=$(cgroup_of "$pid")
-  diag "$name: init pid $pid, cgroup $cg"
-  is "$(cat "$cg/memory.max" 2>&1)" $((32 * MiB)) "$name: memory.max of the container's cgroup = 32 MiB"
-  is "$(cat "$cg/pids.max" 2>&1)" 20 "$name: pids.max of the container's cgroup = 20"
+  local mem pids; mem=$(cgroup_of "$pid" memory) pids=$(cgroup_of "$pid" pids)
+  diag "$name: init pid $pid, cgroup $mem"
+  is "$(cat "$mem/$MEMORY_MAX" 2>&1)" $((32 * MiB)) "$name: $MEMORY_MAX of the container's cgroup = 32 MiB"
+  is "$(cat "$pids/pids.max" 2>&1)" 20 "$name: pids.max of the container's cgroup = 20"
   "$@" dd if=/dev/zero of=/dev/null bs=64M count=1 </dev/null >"$E/dd.out" 2>&1
   is "$?" 137 "$name: allocating 64 MiB in the container is OOM-killed" "$(tail -3 "$E/dd.out")"
-  cmp_ok "$(awk '$1 == "oom_kill" {print $2}' "$cg/memory.events" 2>/dev/null)" -ge 1 "$name: memory.events counts the oom_kill"
+  cmp_ok "$(awk '$1 == "oom_kill" {print $2}' "$mem/$OOM_KILLS" 2>/dev/null)" -ge 1 "$name: $OOM_KILLS counts the oom_kill"
   # last: with the pids at the limit the engine cannot exec anything more
   "$@" sh -c "$forkloop" </dev/null >/dev/null 2>&1
-  cmp_ok "$(cat "$cg/pids.current" 2>/dev/null)" -le 20 "$name: a fork loop of 60 stays within pids.max"
-  cmp_ok "$(awk '$1 == "max" {print $2}' "$cg/pids.events" 2>/dev/null)" -ge 1 "$name: pids.events counts the refused forks"
+  cmp_ok "$(cat "$pids/pids.current" 2>/dev/null)" -le 20 "$name: a fork loop of 60 stays within pids.max"
+  cmp_ok "$(awk '$1 == "max" {print $2}' "$pids/pids.events" 2>/dev/null)" -ge 1 "$name: pids.events counts the refused forks"
 }
 # the checks a driver that could not start or run counts as failed (so the count is the same)
 CHECKS=6
