@@ -99,35 +99,7 @@ wait_daemon() {
 
 start_containerd() {
   local d=$E2E_TMP/containerd
-  mkdir -p "$d"/{root,state,tmp,opt,fifo,runc-root}
-  cat >"$d/config.toml" <<EOF
-version = 2
-root = "$d/root"
-state = "$d/state"
-temp = "$d/tmp"
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.zfs",
-]
-
-[grpc]
-  address = "$d/containerd.sock"
-
-[ttrpc]
-  address = "$d/containerd.sock.ttrpc"
-
-[debug]
-  address = ""
-
-[metrics]
-  address = ""
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$d/opt"
-EOF
+  containerd_config "$d"
   say "starting containerd (log: $d/containerd.log)"
   /usr/bin/containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 </dev/null &
   E2E_CONTAINERD_PID=$!

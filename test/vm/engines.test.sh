@@ -9,6 +9,7 @@
 # The daemons run from this file's work dir (sockets, roots, state) and are stopped by pid at the end.
 # The image is built here from /bin/busybox (busybox-static): no registry is contacted.
 . "$(dirname "$(readlink -f "$0")")/lib.sh" # test/vm/hybrid/engines.test.sh is a link to this file
+. "$(dirname "$(readlink -f "$0")")/../../scripts/containerd-config.sh"
 R=$(rt_name)
 MiB=$((1024 * 1024))
 E=$WORK/engines
@@ -16,6 +17,7 @@ IMG=localhost/vmtest/busybox:latest
 ENGINES=${VMTEST_ENGINES:-containerd podman docker} # a subset while developing
 T=120 # seconds any one engine call may take (TCG is slow; a hang must not stall the tier)
 mkdir -p "$E"
+cd "$E" || exit 1 # conmon writes a file "oom" into its working directory when a container is OOM-killed
 
 # the systemd driver: runc has it; tsrun once `features` says so
 if [ "$R" = runc ] || "$RUNTIME" features 2>/dev/null | grep -q '"systemd": *true'; then
@@ -79,22 +81,7 @@ wait_daemon() { # PID TENTHS COMMAND...: until COMMAND works or the daemon dies 
 
 start_containerd() {
   local d=$E/containerd
-  mkdir -p "$d"/{root,state,tmp,fifo,runc-root}
-  cat >"$d/config.toml" <<EOF
-version = 2
-root = "$d/root"
-state = "$d/state"
-temp = "$d/tmp"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]
-[grpc]
-  address = "$d/containerd.sock"
-[ttrpc]
-  address = "$d/containerd.sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-EOF
+  containerd_config "$d"
   containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 </dev/null &
   DAEMONS+=($!)
   wait_daemon $! 600 ct version
