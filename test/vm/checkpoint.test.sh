@@ -129,34 +129,17 @@ for mode in full ignore; do
 done
 
 # --- the systemd cgroup driver: the scope exists before criu fills it and ends up holding only the
-# restored tree, with the config's limits (pids.max 6 is below the threads of tsrun itself, which
-# holds the scope while criu runs: the limits come after it has left)
+# restored tree, with the config's limits
 if [ -d /run/systemd/system ]; then
-  srt() { "$RUNTIME" --systemd-cgroup --root "$ROOT" "$@"; }
-  U=$R-sdck.scope
+  systemd_dump_restore sdck
+  U=$SD_UNIT
   SCG=/sys/fs/cgroup/system.slice/$U
-  b=$(counter_bundle sdck /count "\"memory\": {\"limit\": $((64 * 1024 * 1024))}, \"pids\": {\"limit\": 6}")
-  sed -i "s|\"cgroupsPath\": \"/vmtest/sdck\"|\"cgroupsPath\": \"system.slice:$R:sdck\"|" "$b/config.json"
-  COUNT_FILE=$b/rootfs/count
-  srt run -d --bundle "$b" sdck < <(true) > >(cat >/dev/null) 2> >(cat >"$WORK/sdck.err")
-  ok $? "$R: systemd: run -d in $U" "$(cat "$WORK/sdck.err")"
-  wait_for 100 counted_past 2; ok $? "$R: systemd: the counter runs"
-  srt checkpoint --image-path "$WORK/img-sd" sdck </dev/null >"$WORK/sdck.out" 2>&1
-  ok $? "$R: systemd: checkpoint" "$(cat "$WORK/sdck.out"; tail -5 "$WORK/img-sd/dump.log" 2>/dev/null)"
-  c6=$(settled)
-  wait_for 50 sh -c "! systemctl is-active -q $U"; ok $? "$R: systemd: the scope ends with the dump"
-  srt delete sdck >/dev/null 2>&1
-  srt restore -d --image-path "$WORK/img-sd" --work-path "$WORK/wp-sd" --bundle "$b" sdck < <(true) > >(cat >/dev/null) 2> >(cat >"$WORK/sdck.rst.err")
-  ok $? "$R: systemd: restore -d" "$(cat "$WORK/sdck.rst.err"; tail -5 "$WORK/wp-sd/restore.log" 2>/dev/null)"
-  is "$(systemctl is-active "$U")" active "$R: systemd: the restored container's scope $U is active"
-  pid=$(srt state sdck | grep -o '"pid": *[0-9]*' | grep -o '[0-9]*$')
-  is "$(cat "/proc/$pid/cgroup" 2>&1)" "0::/system.slice/$U" "$R: systemd: the restored init is in the scope"
-  others=$(for p in $(cat "$SCG/cgroup.procs"); do c=$(cat "/proc/$p/comm" 2>/dev/null); [ -z "$c" ] || [ "$c" = sh ] || [ "$c" = sleep ] || echo "$p:$c"; done)
-  is "$others" "" "$R: systemd: only the container's processes are in the scope (the runtime and criu left it)"
+  is "$(cat "/proc/$SD_PID/cgroup" 2>&1)" "0::/system.slice/$U" "$R: systemd: the restored init is in the scope"
+  is "$(strangers "$SCG")" "" "$R: systemd: only the container's processes are in the scope (the runtime and criu left it)"
   is "$(systemctl show -p MemoryMax --value "$U")" $((64 * 1024 * 1024)) "$R: systemd: MemoryMax of the restored scope"
   is "$(systemctl show -p TasksMax --value "$U")" 6 "$R: systemd: TasksMax of the restored scope"
   is "$(cat "$SCG/pids.max" 2>&1)" 6 "$R: systemd: pids.max in its cgroup"
-  counts_on "$SCG" "${c6:-0 0}" "systemd"
+  counts_on "$SCG" "${SD_SETTLED:-0 0}" "systemd"
   srt delete --force sdck >/dev/null 2>&1
   wait_for 50 sh -c "[ -z \"\$(systemctl list-units --all --plain --no-legend $U)\" ]"
   ok $? "$R: systemd: delete removes the scope" "$(systemctl list-units --all --plain --no-legend "$U")"

@@ -51,3 +51,37 @@ counts_on() { # counts_on ID "LINES LAST" (from settled) LABEL
 }
 # stop the counter with a dump: "LINES LAST" once the file stops growing
 settled() { local a; a=$(lines); sleep 0.3; [ "$a" = "$(lines)" ] && echo "$a $(count)"; }
+
+# With the systemd cgroup driver: srt is the runtime with --systemd-cgroup.
+srt() { "$RUNTIME" --systemd-cgroup --root "$ROOT" "$@"; }
+# systemd_dump_restore ID: a counter with a 64 MiB memory and a 6 pids limit (below the threads of
+# tsrun itself, which holds the scope while criu runs: the limits must come after it has left) runs
+# in system.slice:$R:ID, is dumped, deleted and restored, as TAP; sets SD_UNIT, SD_SETTLED ("LINES
+# LAST" at the dump) and SD_PID (the restored init)
+systemd_dump_restore() {
+  local id=$1 b
+  SD_UNIT=$R-$id.scope
+  b=$(counter_bundle "$id" /count "\"memory\": {\"limit\": $((64 * 1024 * 1024))}, \"pids\": {\"limit\": 6}")
+  sed -i "s|\"cgroupsPath\": \"/vmtest/$id\"|\"cgroupsPath\": \"system.slice:$R:$id\"|" "$b/config.json"
+  COUNT_FILE=$b/rootfs/count
+  srt run -d --bundle "$b" "$id" < <(true) > >(cat >/dev/null) 2> >(cat >"$WORK/$id.err")
+  ok $? "$R: systemd: run -d in $SD_UNIT" "$(cat "$WORK/$id.err")"
+  wait_for 100 counted_past 2; ok $? "$R: systemd: the counter runs"
+  srt checkpoint --image-path "$WORK/img-$id" "$id" </dev/null >"$WORK/$id.out" 2>&1
+  ok $? "$R: systemd: checkpoint" "$(cat "$WORK/$id.out"; tail -5 "$WORK/img-$id/dump.log" 2>/dev/null)"
+  SD_SETTLED=$(settled)
+  wait_for 50 sh -c "! systemctl is-active -q $SD_UNIT"; ok $? "$R: systemd: the scope ends with the dump"
+  srt delete "$id" >/dev/null 2>&1
+  srt restore -d --image-path "$WORK/img-$id" --work-path "$WORK/wp-$id" --bundle "$b" "$id" < <(true) > >(cat >/dev/null) 2> >(cat >"$WORK/$id.rst.err")
+  ok $? "$R: systemd: restore -d" "$(cat "$WORK/$id.rst.err"; tail -5 "$WORK/wp-$id/restore.log" 2>/dev/null)"
+  is "$(systemctl is-active "$SD_UNIT")" active "$R: systemd: the restored container's scope $SD_UNIT is active"
+  SD_PID=$(srt state "$id" | grep -o '"pid": *[0-9]*' | grep -o '[0-9]*$')
+}
+# strangers CGROUP-DIR: processes in it that are not the counter's (sh, sleep)
+strangers() {
+  local p c
+  for p in $(cat "$1/cgroup.procs"); do
+    c=$(cat "/proc/$p/comm" 2>/dev/null)
+    [ -z "$c" ] || [ "$c" = sh ] || [ "$c" = sleep ] || echo "$p:$c"
+  done
+}
