@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Resources } from "../spec/types.js";
 import { native } from "../syscalls/index.js";
-import { CgroupError, sleepMs, writeCgroupFile } from "./fsutil.js";
+import { CgroupError, isPermission, sleepMs, writeCgroupFile } from "./fsutil.js";
 import { readHostCgroupInfo, type HostCgroupInfo } from "./host.js";
 import type { CgroupStats } from "./stats.js";
 import type { CgroupManager, FreezerState, SavedCgroup } from "./types.js";
@@ -57,7 +57,7 @@ export class SystemdBus {
     } catch (e) {
       if (dbusName(e) || (e as Error).message.startsWith(member)) throw e;
       // no bus, no systemd on it: one clear reason
-      throw new CgroupError(`systemd cgroup driver (--systemd-cgroup): cannot reach ${this.what()}: ${(e as Error).message}; is systemd running on this host?`, (e as NodeJS.ErrnoException).code);
+      throw new CgroupError(`systemd cgroup driver (--systemd-cgroup): cannot reach ${this.what()}: ${(e as Error).message}; ${this.user ? userBusHint() : "is systemd running on this host?"}`, (e as NodeJS.ErrnoException).code);
     }
   }
 
@@ -113,6 +113,11 @@ export class SystemdBus {
     this.call("ResetFailedUnit", "s", [unit]);
   }
 
+  /** Moves pids into the unit's cgroup (systemd 238+; a user instance asks the system manager where the kernel refuses it). */
+  attachProcessesToUnit(unit: string, pids: number[]): void {
+    this.call("AttachProcessesToUnit", "ssau", [unit, "", pids]);
+  }
+
   setUnitProperties(unit: string, props: UnitProperty[]): void {
     this.call("SetUnitProperties", "sba(sv)", [unit, true, props]);
   }
@@ -129,6 +134,14 @@ export class SystemdBus {
     const iface = unit.endsWith(".slice") ? "org.freedesktop.systemd1.Slice" : "org.freedesktop.systemd1.Scope";
     return String(this.call("Get", "ss", [iface, "ControlGroup"], PROPS, path)[0] ?? "");
   }
+}
+
+/** Why the user bus may be out of reach (sd_bus_open_user finds it through these two variables). */
+function userBusHint(): string {
+  const uid = process.geteuid?.() ?? 0;
+  if (!process.env.DBUS_SESSION_BUS_ADDRESS && !process.env.XDG_RUNTIME_DIR)
+    return `neither DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set, so the user bus cannot be found (a login session sets XDG_RUNTIME_DIR=/run/user/${uid})`;
+  return `is the user's systemd instance running (user@${uid}.service: a login session, or loginctl enable-linger)?`;
 }
 
 const buses: Partial<Record<"system" | "user", SystemdBus>> = {};
@@ -256,7 +269,7 @@ export class SystemdManager implements CgroupManager {
    * runc does); later pids (exec) join the scope's cgroup directly.
    */
   apply(pid: number): void {
-    if (this.started) return this.fs.apply(pid);
+    if (this.started) return this.user ? this.joinUserScope(pid) : this.fs.apply(pid);
     const { props, warnings } = this.propsFor(this.pending);
     this.notes.push(...warnings);
     const v1 = this.fs instanceof V1Manager;
@@ -309,6 +322,27 @@ export class SystemdManager implements CgroupManager {
       if (errors.length) throw new CgroupError(`cannot leave the container's scope ${this.unit}: ${errors.join("; ")}`);
     };
     return { cgroupPaths: resolvePaths(host, this.cgPath, "").cgroupPaths, leave };
+  }
+
+  /**
+   * A later pid (exec) in a scope of the user's instance. The kernel lets a process move only where
+   * the writer may write the cgroup.procs of the common ancestor of both cgroups: from the user's
+   * own subtree (user@UID.service) a direct write works; from anywhere else (a login session, a
+   * system service) systemd moves it, as it moved the init, the user's instance asking the system
+   * manager. runc 1.1 leaves such a process outside the container's cgroup.
+   */
+  private joinUserScope(pid: number): void {
+    if (!(this.fs instanceof V2Manager)) return this.fs.apply(pid);
+    try {
+      return new V2Manager(this.fs.dir).apply(pid);
+    } catch (e) {
+      if (!isPermission(e)) throw e;
+    }
+    try {
+      this.bus.attachProcessesToUnit(this.unit, [pid]);
+    } catch (e) {
+      throw new CgroupError(`cannot move pid ${pid} into systemd unit ${this.unit} of the user's instance: ${(e as Error).message}`);
+    }
   }
 
   private start(props: UnitProperty[], retry: boolean): void {

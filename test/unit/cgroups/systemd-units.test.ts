@@ -79,6 +79,8 @@ t.test("resources -> unit properties", async (t) => {
   t.same(props({ pids: { limit: -1 } }).TasksMax, ["t", UINT64_MAX]);
   t.same(Object.keys(props({ pids: { limit: 0 }, memory: {}, cpu: {} })), [], "zero values set nothing");
   t.same(props({ memory: { limit: -1, swap: 0 } }).MemorySwapMax, ["t", UINT64_MAX]);
+  t.same(props({ memory: { limit: 33554432, swap: 33554432 } }).MemorySwapMax, ["t", 0n], "swap = limit: no swap, said to systemd too (or it rewrites memory.swap.max to max)");
+  t.notOk(props({ memory: { limit: 33554432 } }).MemorySwapMax, "no swap given: left alone");
   t.throws(() => resourceProperties({ memory: { limit: 100, swap: 50 } }, { systemdVersion: 252 }), /memory\+swap limit should be >= memory limit/);
   // old systemd: left to the files, with a warning
   const old = resourceProperties({ cpu: { period: 50000, quota: 1000, cpus: "1" } }, { systemdVersion: 239 });
