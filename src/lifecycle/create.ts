@@ -133,6 +133,7 @@ export function createContainer(opts: CreateOptions): Created {
       statKind,
       cgroupPaths: cgroupMountPaths(cgroup),
       cgroupV2: cgroup.saved.driver === "v2",
+      cgroup2Path: cgroup.saved.driver === "v2" ? cgroup.saved.paths[""] : undefined,
       mountPointOf,
     };
     const extraFds: number[] = [];

@@ -162,6 +162,40 @@ srt delete --force lim; ok $? "$R: delete --force"
 wait_for 50 gone "$U"; ok $? "$R: delete removes the scope" "$(units "$U")"
 [ ! -e "$CG" ]; ok $? "$R: and its cgroup"
 
+# --- the runtime's own `spec --rootless` (its /sys rbind brings the host's cgroup2 to /sys/fs/cgroup,
+# where the kernel then refuses another cgroup2 mount: the container's own cgroup is bound instead)
+# specb ID CGNS(yes|no): the spec as written, with the args, the cgroupsPath and limits
+specb() {
+  local b="$home/bundles/$1"
+  mkdir -p "$b" && cp -a "$(base_rootfs)" "$b/rootfs" && chown -R "$user:" "$b"
+  (cd "$b" && as_user "$RUNTIME" spec --rootless) || return 1
+  python3 - "$b/config.json" "$R" "$1" "$2" <<'PY'
+import json, sys
+p, R, id, cgns = sys.argv[1:]
+c = json.load(open(p))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", "cat /proc/self/cgroup; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max 2>&1; grep -c ' /sys/fs/cgroup ' /proc/self/mountinfo"]
+c["linux"]["cgroupsPath"] = "user.slice:%s:%s" % (R, id)
+c["linux"]["resources"] = {"memory": {"limit": 33554432}, "pids": {"limit": 20}}
+ns = c["linux"]["namespaces"]
+if cgns == "yes" and not any(n["type"] == "cgroup" for n in ns): ns.append({"type": "cgroup"})
+if cgns == "no": c["linux"]["namespaces"] = [n for n in ns if n["type"] != "cgroup"]
+json.dump(c, open(p, "w"), indent=1)
+PY
+  echo "$b"
+}
+b=$(specb specns yes)
+out=$(srt run --bundle "$b" specns </dev/null 2>"$WORK/specns.err")
+ok $? "$R: spec --rootless with a cgroup namespace runs" "$(cat "$WORK/specns.err")"
+is "$(printf '%s\n' "$out" | head -1)" "0::/" "$R: the container's cgroup namespace is rooted at its scope"
+is "$(printf '%s\n' "$out" | sed -n 2,3p | tr '\n' ' ')" "$((32 * MiB)) 20 " "$R: its /sys/fs/cgroup shows its own cgroup (memory.max, pids.max)"
+wait_for 50 gone "$R-specns.scope"; ok $? "$R: the scope is gone with the container" "$(units "$R-specns.scope")"
+b=$(specb specnons no)
+out=$(srt run --bundle "$b" specnons </dev/null 2>"$WORK/specnons.err")
+ok $? "$R: spec --rootless without a cgroup namespace runs" "$(cat "$WORK/specnons.err")"
+is "$(printf '%s\n' "$out" | head -1)" "0::$SVC/user.slice/$R-specnons.scope" "$R: its init is in the scope"
+srt delete --force specnons >/dev/null 2>&1
+
 # --- pids: a fork loop is capped by TasksMax
 U=$R-pids.scope; CG=/sys/fs/cgroup$SVC/user.slice/$U
 b=$(ub pids "user.slice:$R:pids" '{"pids": {"limit": 20}}' \
