@@ -306,3 +306,12 @@ export function unifiedProperties(unified: Record<string, string>, opts: Propert
   }
   return { props, warnings };
 }
+
+/**
+ * The uid whose systemd instance runs in this cgroup ("/user.slice/user-1000.slice/user@1000.service"
+ * -> 1000), undefined when it is no user's instance. runc reads the same from the user bus's owner.
+ */
+export function userInstanceOwner(managerCgroup: string): number | undefined {
+  const m = /(?:^|\/)user-(\d+)\.slice\/user@(\d+)\.service\/?$/.exec(managerCgroup);
+  return m && m[1] === m[2] ? Number(m[1]) : undefined;
+}

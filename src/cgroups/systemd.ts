@@ -21,6 +21,7 @@ import {
   parseSystemdVersion,
   resourceProperties,
   unitCgroupPath,
+  userInstanceOwner,
   type UnitProperty,
 } from "./systemd-units.js";
 
@@ -144,6 +145,20 @@ function userBusHint(): string {
   return `is the user's systemd instance running (user@${uid}.service: a login session, or loginctl enable-linger)?`;
 }
 
+/**
+ * Rootless as uid 0 of a user namespace (rootless Podman runs the runtime so): the user bus, when
+ * there is one and a user's own instance answers on it (not root's); the system bus otherwise
+ * (systemd running as root inside the user namespace). runc decides the same by the user bus's owner.
+ */
+function userBusOfAUser(): boolean {
+  if (!process.env.DBUS_SESSION_BUS_ADDRESS && !process.env.XDG_RUNTIME_DIR) return false;
+  try {
+    return (userInstanceOwner(busFor(true).managerCgroup()) ?? 0) !== 0;
+  } catch {
+    return false;
+  }
+}
+
 const buses: Partial<Record<"system" | "user", SystemdBus>> = {};
 function busFor(user: boolean): SystemdBus {
   return (buses[user ? "user" : "system"] ??= new SystemdBus(user));
@@ -208,7 +223,7 @@ export class SystemdManager implements CgroupManager {
 
   /** A new container's manager: names from cgroupsPath; nothing is asked of systemd until create(). */
   static forNew(opts: SystemdManagerOptions): SystemdManager {
-    const user = !!opts.rootless && process.geteuid?.() !== 0;
+    const user = !!opts.rootless && (process.geteuid?.() !== 0 || userBusOfAUser());
     let n;
     try {
       n = parseSystemdCgroupsPath(opts.cgroupsPath, opts.id, user);

@@ -14,6 +14,8 @@ export interface HostFacts {
   /** Container cgroup directory per hierarchy name, for a "cgroup" mount (v1: controller -> dir). */
   cgroupPaths?: Record<string, string>;
   cgroupV2?: boolean;
+  /** tsrun itself runs in a user namespace (rootless Podman's): no mknod, devices are bound as in a new one */
+  inUserNamespace?: boolean;
   /** cgroup v2: the container's own cgroup directory, bound for a "cgroup" mount the kernel refuses. */
   cgroup2Path?: string;
   /** The mount point of the mount a host path is on (from tsrun's own mountinfo). */
@@ -332,7 +334,7 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
     ];
     for (const d of devices) {
       const typeBits = d.type === "b" ? S_IFBLK : d.type === "p" ? S_IFIFO : S_IFCHR;
-      if (newUser) {
+      if (newUser || host.inUserNamespace) {
         add({ op: "MOUNT", strs: [d.path, d.path, "", ""], ints: [MS.BIND, MountTarget.FILE], origin: d.origin, what: `bind host ${d.path}` });
       } else {
         add({

@@ -118,4 +118,8 @@ t.test("plan under a user namespace", async (t) => {
   const devices = compile(s, opts, facts).ops.filter((o) => o.origin === "default devices");
   t.notOk(devices.some((o) => o.op === "MKNOD_IN_ROOT"), "no mknod: devices are bound");
   t.ok(devices.some((o) => o.op === "MOUNT" && o.strs?.[0] === "/dev/null"));
+  // tsrun itself in a user namespace (rootless Podman runs it as uid 0 of its own), no new one: mknod is refused there too
+  const inside = compile(defaultSpec({ rootless: false }), opts, { ...facts, inUserNamespace: true }).ops.filter((o) => o.origin === "default devices");
+  t.notOk(inside.some((o) => o.op === "MKNOD_IN_ROOT"), "inside a user namespace: no mknod either");
+  t.ok(inside.some((o) => o.op === "MOUNT" && o.strs?.[0] === "/dev/null"), "the host's devices are bound");
 });

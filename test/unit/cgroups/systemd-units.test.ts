@@ -13,6 +13,7 @@ import {
   unifiedProperties,
   unitName,
   UINT64_MAX,
+  userInstanceOwner,
 } from "../../../src/cgroups/systemd-units.js";
 import { defaultDeviceRules } from "../../../src/cgroups/devices.js";
 
@@ -191,4 +192,14 @@ t.test("systemd on cgroup v1 controllers: runc's v1 property names", async (t) =
   t.same(base.get("BlockIOAccounting"), ["b", true]);
   t.notOk(base.has("IOAccounting"));
   t.ok(new Map(baseUnitProperties(7, "system.slice", "d")).has("IOAccounting"));
+});
+
+t.test("the owner of a user's systemd instance, from its cgroup", async (t) => {
+  t.equal(userInstanceOwner("/user.slice/user-1000.slice/user@1000.service"), 1000);
+  t.equal(userInstanceOwner("/user.slice/user-1000.slice/user@1000.service/"), 1000);
+  t.equal(userInstanceOwner("/user.slice/user-0.slice/user@0.service"), 0, "root's own instance");
+  t.equal(userInstanceOwner("/"), undefined, "the system instance");
+  t.equal(userInstanceOwner(""), undefined);
+  t.equal(userInstanceOwner("/user.slice/user-1000.slice/session-3.scope"), undefined, "a session is no instance");
+  t.equal(userInstanceOwner("/user.slice/user-1000.slice/user@1001.service"), undefined, "mismatched");
 });
