@@ -256,4 +256,37 @@ diag "$R: $(cat "$WORK/nobus.err")"
 [ ! -e "$home/state/nobus" ]; ok $? "$R: and leaves no state"
 left=$(ps -o pid=,comm= -u "$user" 2>/dev/null | grep -Ev ' (systemd|\(sd-pam\)|dbus-daemon)$')
 [ -z "$left" ]; ok $? "$R: no process of the user left but its systemd instance" "$left"
+
+# --- rootless Podman as the user (its cgroup manager is systemd: the user's instance), with the
+# runtime: Podman runs it as uid 0 of its own user namespace, with XDG_RUNTIME_DIR only
+if ! command -v podman >/dev/null || ! command -v newuidmap >/dev/null || ! grep -q "^$user:" /etc/subuid 2>/dev/null; then
+  skip "$R: rootless podman with the systemd cgroup manager" "podman, newuidmap or a subuid range for $user is missing"
+  done_testing; exit
+fi
+pm() { as_user timeout 180 podman --storage-driver vfs --events-backend file --cgroup-manager systemd --runtime "$RUNTIME" "$@"; }
+r=$home/image/rootfs
+mkdir -p "$r"/{bin,etc,proc,sys,dev,tmp,root,run}
+cp /bin/busybox "$r/bin/busybox"
+for p in $(/bin/busybox --list-full); do [ -e "$r/$p" ] || ln -s /bin/busybox "$r/$p"; done
+echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"; echo "root:x:0:" >"$r/etc/group"
+tar -C "$r" --numeric-owner --owner=0 --group=0 -cf "$home/image/rootfs.tar" . && chown -R "$user:" "$home/image"
+pm import --change 'CMD ["/bin/sh"]' "$home/image/rootfs.tar" localhost/vmtest/bb:latest >"$WORK/pmimg.out" 2>&1
+ok $? "$R: podman import as $user" "$(tail -3 "$WORK/pmimg.out")"
+pm run -d --name pmsu --network none --memory 32m --memory-swap 32m --pids-limit 20 localhost/vmtest/bb:latest sleep 1000 </dev/null >"$WORK/pm.out" 2>&1
+ok $? "$R: rootless podman run --memory 32m --pids-limit 20" "$(tail -5 "$WORK/pm.out")"
+cid=$(pm inspect -f '{{.Id}}' pmsu 2>/dev/null)
+pid=$(pm inspect -f '{{.State.Pid}}' pmsu 2>/dev/null)
+is "$(cat "/proc/$pid/cgroup" 2>&1)" "0::$SVC/user.slice/libpod-$cid.scope" "$R: its init is in libpod-<id>.scope of the user's instance"
+is "$(as_user systemctl --user is-active "libpod-$cid.scope")" active "$R: a unit the user's instance knows"
+CG=/sys/fs/cgroup$SVC/user.slice/libpod-$cid.scope
+is "$(cat "$CG/memory.max" 2>&1)" $((32 * MiB)) "$R: memory.max = 32 MiB"
+is "$(cat "$CG/pids.max" 2>&1)" 20 "$R: pids.max = 20"
+pm exec pmsu dd if=/dev/zero of=/dev/null bs=64M count=1 </dev/null >/dev/null 2>&1
+is "$?" 137 "$R: podman exec: a 64 MiB allocation is OOM-killed"
+pm exec pmsu sh -c '(for i in $(seq 1 60); do sleep 30 >/dev/null 2>&1 & done) 2>/dev/null; true' </dev/null >/dev/null 2>&1
+cmp_ok "$(cat "$CG/pids.current" 2>/dev/null)" -le 20 "$R: a fork loop of 60 stays within pids.max"
+cmp_ok "$(evkey "$CG/pids.events" max)" -ge 1 "$R: pids.events counts the refused forks"
+pm rm -f -t 0 pmsu >/dev/null 2>&1; ok $? "$R: podman rm -f"
+wait_for 50 gone "libpod-$cid.scope"; ok $? "$R: the container's scope is gone" "$(units "libpod-*")"
+is "$(as_user systemctl --user list-units --failed --plain --no-legend 2>/dev/null)" "" "$R: and no failed unit"
 done_testing
