@@ -631,7 +631,22 @@ static int do_mount(struct op *o) {
     if (under < 0) { int e = errno; close(fd); errno = e; return -1; }
   }
   if (!remount_only && mount(src, tpath, fstype, flags, data) < 0) {
-    int e = errno; if (fd >= 0) close(fd); if (under >= 0) close(under); errno = e; return -1;
+    int e = errno;
+    const char *alt = o->nstrs > 4 && o->sl[4] ? o->s[4] : NULL;
+    /* refused (the same filesystem is mounted there already, or not ours to mount): a bind of
+     * alt stands in; it has its source's flags, the mount's own come by a remount below */
+    int bound = alt && (e == EBUSY || e == EPERM) && mount(alt, tpath, NULL, MS_BIND, NULL) == 0;
+    if (!bound) {
+      if (alt && (e == EBUSY || e == EPERM)) {
+        e = errno;
+        why = "the kernel refused the mount, and binding the fallback source in its place failed too";
+      }
+      if (fd >= 0) close(fd);
+      if (under >= 0) close(under);
+      errno = e;
+      return -1;
+    }
+    remount |= flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
   }
   if (check_landed(land) < 0) { int e = errno; if (fd >= 0) close(fd); if (under >= 0) close(under); errno = e; return -1; }
   if (under >= 0) {

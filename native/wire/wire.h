@@ -35,7 +35,11 @@ enum wire_op {
                             i6 1 = tmpcopyup: copy what the target held into the new mount, before
                             the propagation and remount flags apply; i7 bit 0: the target may be
                             inside /proc (lxcfs-style files). Whatever path leads there, a mount
-                            landing on the root's /proc (/sys) must leave a procfs (sysfs) there */
+                            landing on the root's /proc (/sys) must leave a procfs (sysfs) there.
+                            s4 (optional): where the kernel refuses the mount with EBUSY or EPERM
+                            (cgroup2 over the host's cgroup2 that an rbind of /sys brought, or in
+                            a cgroup namespace not ours), bind s4 there instead and remount it with
+                            i0's ro/nosuid/nodev/noexec, as runc does */
   OP_MKNOD_IN_ROOT = 7,  /* s0 path; i0 mode (type|perm), i1 major, i2 minor, i3 uid, i4 gid */
   OP_SYMLINK_IN_ROOT = 8,/* s0 target, s1 link path */
   OP_OPEN_ROOT = 9,      /* s0 path: the directory later ops resolve in */

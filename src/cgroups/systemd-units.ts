@@ -148,7 +148,9 @@ export function resourceProperties(r: Resources, opts: PropertyOptions): { props
     if (limit !== 0) props.push(["MemoryMax", ["t", u64(limit)]]);
     if ((m.reservation ?? 0) !== 0) props.push(["MemoryLow", ["t", u64(m.reservation!)]]);
     const swap = memorySwapToV2(m.swap ?? 0, limit);
-    if (swap !== 0) props.push(["MemorySwapMax", ["t", u64(swap)]]);
+    // swap given equal to the limit is MemorySwapMax=0: systemd writes its own value (infinity)
+    // to memory.swap.max whenever it realizes the unit's cgroup again, undoing the file's 0
+    if (swap !== 0 || (m.swap ?? 0) !== 0) props.push(["MemorySwapMax", ["t", u64(swap)]]);
   }
   const pids = r.pids?.limit;
   if (pids !== undefined && pids !== null && (pids > 0 || pids === -1)) props.push(["TasksMax", ["t", u64(pids)]]);
@@ -303,4 +305,13 @@ export function unifiedProperties(unified: Record<string, string>, opts: Propert
     }
   }
   return { props, warnings };
+}
+
+/**
+ * The uid whose systemd instance runs in this cgroup ("/user.slice/user-1000.slice/user@1000.service"
+ * -> 1000), undefined when it is no user's instance. runc reads the same from the user bus's owner.
+ */
+export function userInstanceOwner(managerCgroup: string): number | undefined {
+  const m = /(?:^|\/)user-(\d+)\.slice\/user@(\d+)\.service\/?$/.exec(managerCgroup);
+  return m && m[1] === m[2] ? Number(m[1]) : undefined;
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Resources } from "../spec/types.js";
 import { native } from "../syscalls/index.js";
-import { CgroupError, sleepMs, writeCgroupFile } from "./fsutil.js";
+import { CgroupError, isPermission, sleepMs, writeCgroupFile } from "./fsutil.js";
 import { readHostCgroupInfo, type HostCgroupInfo } from "./host.js";
 import type { CgroupStats } from "./stats.js";
 import type { CgroupManager, FreezerState, SavedCgroup } from "./types.js";
@@ -21,6 +21,7 @@ import {
   parseSystemdVersion,
   resourceProperties,
   unitCgroupPath,
+  userInstanceOwner,
   type UnitProperty,
 } from "./systemd-units.js";
 
@@ -57,7 +58,7 @@ export class SystemdBus {
     } catch (e) {
       if (dbusName(e) || (e as Error).message.startsWith(member)) throw e;
       // no bus, no systemd on it: one clear reason
-      throw new CgroupError(`systemd cgroup driver (--systemd-cgroup): cannot reach ${this.what()}: ${(e as Error).message}; is systemd running on this host?`, (e as NodeJS.ErrnoException).code);
+      throw new CgroupError(`systemd cgroup driver (--systemd-cgroup): cannot reach ${this.what()}: ${(e as Error).message}; ${this.user ? userBusHint() : "is systemd running on this host?"}`, (e as NodeJS.ErrnoException).code);
     }
   }
 
@@ -113,6 +114,11 @@ export class SystemdBus {
     this.call("ResetFailedUnit", "s", [unit]);
   }
 
+  /** Moves pids into the unit's cgroup (systemd 238+; a user instance asks the system manager where the kernel refuses it). */
+  attachProcessesToUnit(unit: string, pids: number[]): void {
+    this.call("AttachProcessesToUnit", "ssau", [unit, "", pids]);
+  }
+
   setUnitProperties(unit: string, props: UnitProperty[]): void {
     this.call("SetUnitProperties", "sba(sv)", [unit, true, props]);
   }
@@ -128,6 +134,28 @@ export class SystemdBus {
     }
     const iface = unit.endsWith(".slice") ? "org.freedesktop.systemd1.Slice" : "org.freedesktop.systemd1.Scope";
     return String(this.call("Get", "ss", [iface, "ControlGroup"], PROPS, path)[0] ?? "");
+  }
+}
+
+/** Why the user bus may be out of reach (sd_bus_open_user finds it through these two variables). */
+function userBusHint(): string {
+  const uid = process.geteuid?.() ?? 0;
+  if (!process.env.DBUS_SESSION_BUS_ADDRESS && !process.env.XDG_RUNTIME_DIR)
+    return `neither DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set, so the user bus cannot be found (a login session sets XDG_RUNTIME_DIR=/run/user/${uid})`;
+  return `is the user's systemd instance running (user@${uid}.service: a login session, or loginctl enable-linger)?`;
+}
+
+/**
+ * Rootless as uid 0 of a user namespace (rootless Podman runs the runtime so): the user bus, when
+ * there is one and a user's own instance answers on it (not root's); the system bus otherwise
+ * (systemd running as root inside the user namespace). runc decides the same by the user bus's owner.
+ */
+function userBusOfAUser(): boolean {
+  if (!process.env.DBUS_SESSION_BUS_ADDRESS && !process.env.XDG_RUNTIME_DIR) return false;
+  try {
+    return (userInstanceOwner(busFor(true).managerCgroup()) ?? 0) !== 0;
+  } catch {
+    return false;
   }
 }
 
@@ -195,7 +223,7 @@ export class SystemdManager implements CgroupManager {
 
   /** A new container's manager: names from cgroupsPath; nothing is asked of systemd until create(). */
   static forNew(opts: SystemdManagerOptions): SystemdManager {
-    const user = !!opts.rootless && process.geteuid?.() !== 0;
+    const user = !!opts.rootless && (process.geteuid?.() !== 0 || userBusOfAUser());
     let n;
     try {
       n = parseSystemdCgroupsPath(opts.cgroupsPath, opts.id, user);
@@ -256,7 +284,7 @@ export class SystemdManager implements CgroupManager {
    * runc does); later pids (exec) join the scope's cgroup directly.
    */
   apply(pid: number): void {
-    if (this.started) return this.fs.apply(pid);
+    if (this.started) return this.user ? this.joinUserScope(pid) : this.fs.apply(pid);
     const { props, warnings } = this.propsFor(this.pending);
     this.notes.push(...warnings);
     const v1 = this.fs instanceof V1Manager;
@@ -309,6 +337,27 @@ export class SystemdManager implements CgroupManager {
       if (errors.length) throw new CgroupError(`cannot leave the container's scope ${this.unit}: ${errors.join("; ")}`);
     };
     return { cgroupPaths: resolvePaths(host, this.cgPath, "").cgroupPaths, leave };
+  }
+
+  /**
+   * A later pid (exec) in a scope of the user's instance. The kernel lets a process move only where
+   * the writer may write the cgroup.procs of the common ancestor of both cgroups: from the user's
+   * own subtree (user@UID.service) a direct write works; from anywhere else (a login session, a
+   * system service) systemd moves it, as it moved the init, the user's instance asking the system
+   * manager. runc 1.1 leaves such a process outside the container's cgroup.
+   */
+  private joinUserScope(pid: number): void {
+    if (!(this.fs instanceof V2Manager)) return this.fs.apply(pid);
+    try {
+      return new V2Manager(this.fs.dir).apply(pid);
+    } catch (e) {
+      if (!isPermission(e)) throw e;
+    }
+    try {
+      this.bus.attachProcessesToUnit(this.unit, [pid]);
+    } catch (e) {
+      throw new CgroupError(`cannot move pid ${pid} into systemd unit ${this.unit} of the user's instance: ${(e as Error).message}`);
+    }
   }
 
   private start(props: UnitProperty[], retry: boolean): void {

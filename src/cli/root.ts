@@ -1,7 +1,10 @@
 // The --root default and the --rootless flag: what changes when tsrun runs without real root.
-import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { DEFAULT_ROOT } from "../state/store.js";
 import { RuntimeError } from "../lifecycle/errors.js";
+import { inUserNamespace } from "../lifecycle/idmap.js";
+
+export { inUserNamespace };
 
 /** Facts the defaults depend on (tests pass their own). */
 export interface RootHost {
@@ -26,20 +29,6 @@ export function currentHost(): RootHost {
       }
     },
   };
-}
-
-let inUserNs: boolean | undefined;
-
-/** Not in the initial user namespace: uid_map is something else than the identity of all ids. */
-export function inUserNamespace(): boolean {
-  if (inUserNs !== undefined) return inUserNs;
-  try {
-    const fields = readFileSync("/proc/self/uid_map", "utf8").trim().split(/\s+/);
-    inUserNs = !(fields.length === 3 && fields[0] === "0" && fields[1] === "0" && fields[2] === "4294967295");
-  } catch {
-    inUserNs = false;
-  }
-  return inUserNs;
 }
 
 export interface DefaultRoot {

@@ -27,7 +27,7 @@ import { debug, debugStep, warn } from "./log.js";
 import { compileSeccomp } from "../plan/seccomp.js";
 import { normalDestination, PROC_BIND_ALLOWED } from "../plan/constants.js";
 import { passListener, seccompAgentOf } from "./seccomp-agent.js";
-import { prepareIdMaps, writeIdMaps } from "./idmap.js";
+import { inUserNamespace, prepareIdMaps, writeIdMaps } from "./idmap.js";
 import { bindNotifySocket, hostNotifySocket, makeNotifyDir, NOTIFY_SOCKET_IN_CONTAINER } from "./notify.js";
 
 export interface CreateOptions {
@@ -133,6 +133,8 @@ export function createContainer(opts: CreateOptions): Created {
       statKind,
       cgroupPaths: cgroupMountPaths(cgroup),
       cgroupV2: cgroup.saved.driver === "v2",
+      cgroup2Path: cgroup.saved.driver === "v2" ? cgroup.saved.paths[""] : undefined,
+      inUserNamespace: inUserNamespace(),
       mountPointOf,
     };
     const extraFds: number[] = [];

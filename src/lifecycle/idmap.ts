@@ -7,6 +7,20 @@ import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
 import type { IdMapping, Spec } from "../spec/types.js";
 import { RuntimeError } from "./errors.js";
 
+let inUserNs: boolean | undefined;
+
+/** Not in the initial user namespace: uid_map is something else than the identity of all ids. */
+export function inUserNamespace(): boolean {
+  if (inUserNs !== undefined) return inUserNs;
+  try {
+    const fields = readFileSync("/proc/self/uid_map", "utf8").trim().split(/\s+/);
+    inUserNs = !(fields.length === 3 && fields[0] === "0" && fields[1] === "0" && fields[2] === "4294967295");
+  } catch {
+    inUserNs = false;
+  }
+  return inUserNs;
+}
+
 export type MapWriter = "direct" | "helper";
 
 export interface IdMapPlan {

@@ -14,6 +14,10 @@ export interface HostFacts {
   /** Container cgroup directory per hierarchy name, for a "cgroup" mount (v1: controller -> dir). */
   cgroupPaths?: Record<string, string>;
   cgroupV2?: boolean;
+  /** tsrun itself runs in a user namespace (rootless Podman's): no mknod, devices are bound as in a new one */
+  inUserNamespace?: boolean;
+  /** cgroup v2: the container's own cgroup directory, bound for a "cgroup" mount the kernel refuses. */
+  cgroup2Path?: string;
   /** The mount point of the mount a host path is on (from tsrun's own mountinfo). */
   mountPointOf?(path: string): string;
 }
@@ -315,7 +319,8 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
   mounts.forEach((m, i) => {
     if (m.destination.replace(/\/+$/, "") === "/dev" && parseMountOptions(m.options).bind) devBound = true;
     if (m.type === "devpts" && m.destination.replace(/\/+$/, "") === "/dev/pts") devpts = true;
-    for (const op of compileMount(kernelMountFor(m, spec, host), i, opts, host, m.type === "proc" || m.type === "sysfs")) add(op);
+    const km = kernelMountFor(m, spec, host);
+    for (const op of compileMount(km, i, opts, host, m.type === "proc" || m.type === "sysfs")) add(km.type === "cgroup2" && op.op === "MOUNT" && op.strs?.[2] === "cgroup2" ? withCgroup2Fallback(op, spec, host) : op);
   });
   if (opts.notifySocketDir) {
     const notify: Mount = { destination: "/run/notify", type: "bind", source: opts.notifySocketDir, options: ["bind", "nosuid", "noexec", "nodev", "ro"] };
@@ -329,7 +334,7 @@ function compileRootfs(spec: Spec, opts: PlanOptions, host: HostFacts, newUser: 
     ];
     for (const d of devices) {
       const typeBits = d.type === "b" ? S_IFBLK : d.type === "p" ? S_IFIFO : S_IFCHR;
-      if (newUser) {
+      if (newUser || host.inUserNamespace) {
         add({ op: "MOUNT", strs: [d.path, d.path, "", ""], ints: [MS.BIND, MountTarget.FILE], origin: d.origin, what: `bind host ${d.path}` });
       } else {
         add({
@@ -477,6 +482,19 @@ function kernelMountFor(m: Mount, spec: Spec, host: HostFacts): Mount {
   if (m.type === "sysfs" && userOnly("network")) return bind("/sys");
   if (m.type === "cgroup" && host.cgroupV2) return userOnly("cgroup") ? bind("/sys/fs/cgroup") : { ...m, type: "cgroup2", source: "cgroup2" };
   return m;
+}
+
+/**
+ * cgroup2 is refused where the host's cgroup2 is mounted already (an rbind of /sys brings it: EBUSY)
+ * or the cgroup namespace is not the container's own (EPERM): the init binds, in its place, the
+ * container's own cgroup directory when it has a cgroup namespace (what its cgroup2 would show),
+ * the host's whole /sys/fs/cgroup otherwise, as runc does.
+ */
+function withCgroup2Fallback(op: Op, spec: Spec, host: HostFacts): Op {
+  const alt = createsNamespace(spec, "cgroup") && host.cgroup2Path ? host.cgroup2Path : "/sys/fs/cgroup";
+  const strs = [...(op.strs ?? [])];
+  while (strs.length < 4) strs.push("");
+  return { ...op, strs: [...strs, alt], what: `${op.what} (where the kernel refuses it: bind ${alt})` };
 }
 
 /** A bind mount's source on the host: relative ones are relative to the bundle. */

@@ -1,12 +1,14 @@
 // --systemd-cgroup on a host without systemd on the bus (this development host): every command that
 // would make a cgroup fails with one clear error naming the reason, and leaves nothing behind.
-// (Where systemd runs, test/vm/systemd.test.sh proves the driver itself.) As root.
+// (Where systemd runs, test/vm/systemd.test.sh and systemd-user.test.sh prove the driver itself.)
+// As root; the rootless cases as nobody, who has no user bus here either.
 import t from "tap";
-import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnSync } from "node:child_process";
 import { makeBundle } from "../../bundle-fixtures/rootfs.js";
-import { cgroupDirsOf, processesMentioning, Runtime } from "../lib/tsrun.js";
+import { cgroupDirsOf, message, processesMentioning, Runtime, TSRUN } from "../lib/tsrun.js";
 
 const systemdHere = existsSync("/run/systemd/system") || existsSync("/run/dbus/system_bus_socket");
 const work = mkdtempSync(join(tmpdir(), "tsrun-sd-"));
@@ -48,4 +50,41 @@ t.test("check and features accept the flag", async (t) => {
   t.match(bad.stdout + bad.stderr, /is not a valid systemd slice name/);
   const f = JSON.parse(rt.run(["features"]).stdout);
   t.equal(f.linux.cgroup.systemd, true);
+  t.equal(f.linux.cgroup.systemdUser, true, "rootless through the user's instance too");
+});
+
+const NOBODY = 65534;
+t.test("rootless, no user bus: --systemd-cgroup fails naming what is missing, nothing left", {
+  skip: (systemdHere && "this host runs systemd: the guest test covers it") || (process.geteuid?.() !== 0 && "needs root (to run as nobody)") || (!existsSync("/usr/bin/setpriv") && "setpriv is missing"),
+}, async (t) => {
+  const root = join(work, "nobody-root");
+  mkdirSync(root, { mode: 0o700 });
+  chownSync(root, NOBODY, NOBODY);
+  for (const [id, env, want] of [
+    ["sdnoenv", {}, /cannot reach the user's systemd instance \(user bus\): .*neither DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set/],
+    ["sdnobus", { XDG_RUNTIME_DIR: join(work, "no-such-runtime-dir") }, /cannot reach the user's systemd instance \(user bus\): .*is the user's systemd instance running \(user@65534\.service/],
+  ] as const) {
+    const { bundle } = makeBundle(join(work, id), {
+      args: ["true"],
+      rootfs: "busybox",
+      mutate: (c) => {
+        c.linux!.cgroupsPath = `user.slice:tsrun:${id}`;
+        c.linux!.namespaces = [...(c.linux!.namespaces ?? []).filter((n) => n.type !== "network"), { type: "user" }];
+        c.linux!.uidMappings = [{ containerID: 0, hostID: NOBODY, size: 1 }];
+        c.linux!.gidMappings = [{ containerID: 0, hostID: NOBODY, size: 1 }];
+      },
+    });
+    const r = spawnSync("/usr/bin/setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", TSRUN, "--systemd-cgroup", "--root", root, "run", "--bundle", bundle, id], {
+      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...env },
+      encoding: "utf8",
+      timeout: 30_000,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const err = message(r.stderr);
+    t.equal(r.status, 1, `${id}: exits 1`);
+    t.equal(err.split("\n").length, 1, "one line");
+    t.match(err, want, "naming the reason");
+    t.notOk(existsSync(join(root, id)), "no container state left");
+    t.same(processesMentioning(bundle), [], "no process left");
+  }
 });

@@ -105,6 +105,12 @@ t.test("plan under a user namespace", async (t) => {
   cgns.linux!.namespaces!.push({ type: "cgroup" });
   t.equal(cgroupOp(cgns).strs![2], "cgroup2", "with its own cgroup namespace: cgroup2 is mounted");
   t.equal(cgroupOp(defaultSpec({ rootless: false })).strs![2], "cgroup2", "a cgroup mount on a cgroup2 host is cgroup2");
+  // spec --rootless binds /sys recursively: the host's cgroup2 is already at /sys/fs/cgroup and the
+  // kernel refuses the same filesystem on the same mount point (EBUSY); the init binds instead
+  const own = "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/user.slice/tsrun-x.scope";
+  t.equal(compile(cgns, opts, { ...v2, cgroup2Path: own }).ops.find((o) => o.op === "MOUNT" && o.strs?.[1] === "/sys/fs/cgroup")!.strs![4], own, "the fallback: the container's own cgroup directory, what its cgroup2 would show");
+  t.equal(cgroupOp(cgns).strs![4], "/sys/fs/cgroup", "without a known directory: the host's whole cgroup2");
+  t.equal(compile(defaultSpec({ rootless: false }), opts, { ...v2, cgroup2Path: own }).ops.find((o) => o.op === "MOUNT" && o.strs?.[1] === "/sys/fs/cgroup")!.strs![4], "/sys/fs/cgroup", "no cgroup namespace: the host's whole cgroup2, as runc");
 
   const s = spec({});
   t.ok(compile(s, opts, facts).ops.some((o) => o.op === "SETGROUPS"));
@@ -112,4 +118,8 @@ t.test("plan under a user namespace", async (t) => {
   const devices = compile(s, opts, facts).ops.filter((o) => o.origin === "default devices");
   t.notOk(devices.some((o) => o.op === "MKNOD_IN_ROOT"), "no mknod: devices are bound");
   t.ok(devices.some((o) => o.op === "MOUNT" && o.strs?.[0] === "/dev/null"));
+  // tsrun itself in a user namespace (rootless Podman runs it as uid 0 of its own), no new one: mknod is refused there too
+  const inside = compile(defaultSpec({ rootless: false }), opts, { ...facts, inUserNamespace: true }).ops.filter((o) => o.origin === "default devices");
+  t.notOk(inside.some((o) => o.op === "MKNOD_IN_ROOT"), "inside a user namespace: no mknod either");
+  t.ok(inside.some((o) => o.op === "MOUNT" && o.strs?.[0] === "/dev/null"), "the host's devices are bound");
 });

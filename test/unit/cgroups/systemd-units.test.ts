@@ -13,6 +13,7 @@ import {
   unifiedProperties,
   unitName,
   UINT64_MAX,
+  userInstanceOwner,
 } from "../../../src/cgroups/systemd-units.js";
 import { defaultDeviceRules } from "../../../src/cgroups/devices.js";
 
@@ -79,6 +80,8 @@ t.test("resources -> unit properties", async (t) => {
   t.same(props({ pids: { limit: -1 } }).TasksMax, ["t", UINT64_MAX]);
   t.same(Object.keys(props({ pids: { limit: 0 }, memory: {}, cpu: {} })), [], "zero values set nothing");
   t.same(props({ memory: { limit: -1, swap: 0 } }).MemorySwapMax, ["t", UINT64_MAX]);
+  t.same(props({ memory: { limit: 33554432, swap: 33554432 } }).MemorySwapMax, ["t", 0n], "swap = limit: no swap, said to systemd too (or it rewrites memory.swap.max to max)");
+  t.notOk(props({ memory: { limit: 33554432 } }).MemorySwapMax, "no swap given: left alone");
   t.throws(() => resourceProperties({ memory: { limit: 100, swap: 50 } }, { systemdVersion: 252 }), /memory\+swap limit should be >= memory limit/);
   // old systemd: left to the files, with a warning
   const old = resourceProperties({ cpu: { period: 50000, quota: 1000, cpus: "1" } }, { systemdVersion: 239 });
@@ -189,4 +192,14 @@ t.test("systemd on cgroup v1 controllers: runc's v1 property names", async (t) =
   t.same(base.get("BlockIOAccounting"), ["b", true]);
   t.notOk(base.has("IOAccounting"));
   t.ok(new Map(baseUnitProperties(7, "system.slice", "d")).has("IOAccounting"));
+});
+
+t.test("the owner of a user's systemd instance, from its cgroup", async (t) => {
+  t.equal(userInstanceOwner("/user.slice/user-1000.slice/user@1000.service"), 1000);
+  t.equal(userInstanceOwner("/user.slice/user-1000.slice/user@1000.service/"), 1000);
+  t.equal(userInstanceOwner("/user.slice/user-0.slice/user@0.service"), 0, "root's own instance");
+  t.equal(userInstanceOwner("/"), undefined, "the system instance");
+  t.equal(userInstanceOwner(""), undefined);
+  t.equal(userInstanceOwner("/user.slice/user-1000.slice/session-3.scope"), undefined, "a session is no instance");
+  t.equal(userInstanceOwner("/user.slice/user-1000.slice/user@1001.service"), undefined, "mismatched");
 });
