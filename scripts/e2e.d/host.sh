@@ -256,8 +256,13 @@ cleanup_all() {
     [[ -n $m ]] || continue
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || E2E_LEFTOVERS+=("mount $m")
   done < <(awk -v t="$E2E_TMP" 'index($2, t "/") == 1 { print $2 }' /proc/self/mounts | sort -r)
-  # Our cgroups (engines only create them below our unique prefixes).
-  local h d
+  # Our cgroups (engines only create them below our unique prefixes), once the processes still
+  # leaving them have gone (a conmon ends a moment after `podman rm` returns).
+  local h d i
+  for i in $(seq 1 50); do
+    [[ -z $(find /sys/fs/cgroup/*/"$E2E_CG_PREFIX"* /sys/fs/cgroup/"$E2E_CG_PREFIX"* -name cgroup.procs -exec cat {} + 2>/dev/null) ]] && break
+    sleep 0.2
+  done
   for h in /sys/fs/cgroup /sys/fs/cgroup/*; do
     for d in "$h/$E2E_CG_PREFIX" "$h/$E2E_CG_PREFIX"-*; do
       [[ -d $d ]] || continue

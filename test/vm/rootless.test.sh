@@ -9,6 +9,7 @@
 # (The systemd cgroup driver, --systemd-cgroup, is not tested here.)
 . "$(dirname "$0")/lib.sh"
 R=$(rt_name)
+. "$(dirname "$0")/user.sh"
 user=vmrl-$R
 if ! command -v loginctl >/dev/null || ! command -v systemd-run >/dev/null || [ ! -d /run/systemd/system ]; then
   skip "$R: rootless in a delegated cgroup" "no systemd here (loginctl, systemd-run)"
@@ -19,35 +20,10 @@ if ! command -v python3 >/dev/null || ! command -v newuidmap >/dev/null; then
   done_testing; exit
 fi
 
-useradd -m -s /bin/sh "$user" || { ok 1 "$R: useradd $user"; done_testing; exit; }
-uid=$(id -u "$user")
-home=$(getent passwd "$user" | cut -d: -f6)
-rl_cleanup() {
-  local id
-  for id in $(ls "$home/state" 2>/dev/null); do as_user "$RUNTIME" --root "$home/state" delete --force "$id" >/dev/null 2>&1; done
-  loginctl disable-linger "$user" 2>/dev/null
-  systemctl stop "user@$uid.service" 2>/dev/null
-  pkill_user_procs
-  userdel -r "$user" >/dev/null 2>&1
-  cleanup
-}
-pkill_user_procs() { # only this test's user: its processes are this test's
-  local p
-  for p in $(ps -o pid= -u "$user" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-}
-trap rl_cleanup EXIT
-bus=/run/user/$uid/bus
-as_user() { # runs as the user, with its instance's bus, in the caller's (root's) cgroup
-  runuser -u "$user" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$home" USER="$user" \
-    XDG_RUNTIME_DIR="/run/user/$uid" DBUS_SESSION_BUS_ADDRESS="unix:path=$bus" "$@"
-}
+user_setup "$user"
 delegated() { # runs as the user in a delegated scope of its own systemd instance
   as_user systemd-run --user --scope --quiet -p Delegate=yes "$@"
 }
-loginctl enable-linger "$user"
-systemctl start "user@$uid.service"
-wait_for 300 test -S "$bus"
-ok $? "$R: the user's systemd instance runs (user@$uid.service, bus at $bus)"
 svc=/sys/fs/cgroup/user.slice/user-$uid.slice/user@$uid.service
 ctl=$(cat "$svc/cgroup.controllers" 2>/dev/null)
 if ! printf '%s' "$ctl" | grep -qw pids || ! printf '%s' "$ctl" | grep -qw memory || [ "$(stat -c %U "$svc")" != "$user" ]; then
@@ -56,49 +32,10 @@ if ! printf '%s' "$ctl" | grep -qw pids || ! printf '%s' "$ctl" | grep -qw memor
 fi
 like "$(delegated cat /proc/self/cgroup)" "^0::/user.slice/user-$uid.slice/user@$uid.service/.*\\.scope$" "$R: a delegated scope in the user's subtree"
 
-# a rootless bundle (runc spec --rootless's shape: a user namespace mapping the user to root, /sys bound)
-ub() { # ub ID CGROUPSPATH RESOURCES-JSON ARGS-JSON -> bundle dir, owned by the user
-  local b="$home/bundles/$1"
-  mkdir -p "$b"
-  [ -d "$b/rootfs" ] || cp -a "$(base_rootfs)" "$b/rootfs"
-  python3 - "$b/config.json" "$uid" "$(id -g "$user")" "$2" "$3" "$4" <<'PY'
-import json, sys
-out, uid, gid, cgpath, resources, args = sys.argv[1:]
-spec = {
-  "ociVersion": "1.0.2",
-  "process": {"terminal": False, "user": {"uid": 0, "gid": 0}, "args": json.loads(args),
-              "env": ["PATH=/bin", "HOME=/root"], "cwd": "/", "noNewPrivileges": True,
-              "capabilities": {k: ["CAP_KILL"] for k in ("bounding", "effective", "permitted")}},
-  "root": {"path": "rootfs", "readonly": False},
-  "hostname": "vmtest-rl",
-  "mounts": [
-    {"destination": "/proc", "type": "proc", "source": "proc"},
-    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-    {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=262144k"]},
-    {"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]},
-  ],
-  "linux": {
-    "uidMappings": [{"containerID": 0, "hostID": int(uid), "size": 1}],
-    "gidMappings": [{"containerID": 0, "hostID": int(gid), "size": 1}],
-    "namespaces": [{"type": t} for t in ("pid", "ipc", "uts", "mount", "user", "cgroup")],
-    "cgroupsPath": cgpath,
-    "resources": json.loads(resources),
-    "maskedPaths": ["/proc/kcore", "/sys/firmware"],
-    "readonlyPaths": ["/proc/sys"],
-  },
-}
-json.dump(spec, open(out, "w"), indent=1)
-PY
-  chown -R "$user:" "$home/bundles"
-  echo "$b"
-}
 urt() { "$@" "$RUNTIME" --root "$home/state" "${URT_ARGS[@]}"; } # urt WRAPPER... (the runtime's args in URT_ARGS)
 u_run() { URT_ARGS=("$@"); urt delegated; }      # the runtime as the user, in a delegated scope
 u_plain() { URT_ARGS=("$@"); urt as_user; }      # the runtime as the user, in root's cgroup (nothing delegated)
-mkdir -p "$home/state" "$home/bin" && chown "$user:" "$home/state" "$home/bin" && chmod 700 "$home/state"
-if [ "$R" != runc ]; then # the user cannot reach the runner's private copy
-  cp "$RUNTIME" "$home/bin/$R" && chown "$user:" "$home/bin/$R" && RUNTIME=$home/bin/$R
-fi
+user_runtime
 
 # --- limits in the delegated subtree
 parent=$svc/vmtest-rl

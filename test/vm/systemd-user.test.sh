@@ -10,6 +10,7 @@
 # away with delete, and no failure may leave a unit behind.
 . "$(dirname "$0")/lib.sh"
 R=$(rt_name)
+. "$(dirname "$0")/user.sh"
 MiB=$((1024 * 1024))
 user=vmsu-$R
 if ! command -v loginctl >/dev/null || ! command -v systemd-run >/dev/null || [ ! -d /run/systemd/system ]; then
@@ -21,29 +22,8 @@ if ! command -v python3 >/dev/null; then
   done_testing; exit
 fi
 
-useradd -m -s /bin/sh "$user" || { ok 1 "$R: useradd $user"; done_testing; exit; }
-uid=$(id -u "$user")
-home=$(getent passwd "$user" | cut -d: -f6)
-su_cleanup() {
-  local id
-  for id in $(ls "$home/state" 2>/dev/null); do srt delete --force "$id" >/dev/null 2>&1; done
-  loginctl disable-linger "$user" 2>/dev/null
-  systemctl stop "user@$uid.service" 2>/dev/null
-  local p
-  for p in $(ps -o pid= -u "$user" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done # this test's user's only
-  userdel -r "$user" >/dev/null 2>&1
-  cleanup
-}
-trap su_cleanup EXIT
-bus=/run/user/$uid/bus
-as_user() { # runs as the user, with its instance's bus, in the caller's (root's) cgroup
-  runuser -u "$user" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$home" USER="$user" \
-    XDG_RUNTIME_DIR="/run/user/$uid" DBUS_SESSION_BUS_ADDRESS="unix:path=$bus" "$@"
-}
-loginctl enable-linger "$user"
-systemctl start "user@$uid.service"
-wait_for 300 test -S "$bus"
-ok $? "$R: the user's systemd instance runs (user@$uid.service, bus at $bus)"
+USER_CLEANUP_FLAGS=--systemd-cgroup
+user_setup "$user"
 SVC=/user.slice/user-$uid.slice/user@$uid.service
 ctl=$(cat "/sys/fs/cgroup$SVC/cgroup.controllers" 2>/dev/null)
 if ! printf '%s' "$ctl" | grep -qw pids || ! printf '%s' "$ctl" | grep -qw memory; then
@@ -52,10 +32,7 @@ if ! printf '%s' "$ctl" | grep -qw pids || ! printf '%s' "$ctl" | grep -qw memor
 fi
 is "$(as_user systemctl --user show -p ControlGroup --value)" "$SVC" "$R: the user's instance manages $SVC"
 
-mkdir -p "$home/state" "$home/bin" && chown "$user:" "$home/state" "$home/bin" && chmod 700 "$home/state"
-if [ "$R" != runc ]; then # the user cannot reach the runner's private copy
-  cp "$RUNTIME" "$home/bin/$R" && chown "$user:" "$home/bin/$R" && RUNTIME=$home/bin/$R
-fi
+user_runtime
 srt() { as_user "$RUNTIME" --systemd-cgroup --root "$home/state" "$@"; }
 start() { srt run -d --bundle "$2" "$1" </dev/null >"$WORK/$1.out" 2>"$WORK/$1.err"; }
 prop() { as_user systemctl --user show -p "$2" --value "$1"; } # prop UNIT PROPERTY
@@ -64,43 +41,6 @@ gone() { [ -z "$(units "$1")" ]; }
 pidof_ct() { srt state "$1" 2>/dev/null | grep -o '"pid": *[0-9]*' | grep -o '[0-9]*$'; }
 evkey() { awk -v k="$2" '$1 == k {print $2}' "$1" 2>/dev/null; } # evkey FILE KEY
 
-# a rootless bundle (runc spec --rootless's shape: a user namespace mapping the user to root, /sys bound)
-# ub ID CGROUPSPATH ("-": none) RESOURCES-JSON ARGS-JSON [HOOKS-JSON] -> bundle dir, owned by the user
-ub() {
-  local b="$home/bundles/$1"
-  mkdir -p "$b"
-  [ -d "$b/rootfs" ] || cp -a "$(base_rootfs)" "$b/rootfs"
-  python3 - "$b/config.json" "$uid" "$(id -g "$user")" "$2" "$3" "$4" "${5:-}" <<'PY'
-import json, sys
-out, uid, gid, cgpath, resources, args, hooks = sys.argv[1:]
-spec = {
-  "ociVersion": "1.0.2",
-  "process": {"terminal": False, "user": {"uid": 0, "gid": 0}, "args": json.loads(args),
-              "env": ["PATH=/bin", "HOME=/root"], "cwd": "/", "noNewPrivileges": True,
-              "capabilities": {k: ["CAP_KILL"] for k in ("bounding", "effective", "permitted")}},
-  "root": {"path": "rootfs", "readonly": False},
-  "hostname": "vmtest-su",
-  "mounts": [
-    {"destination": "/proc", "type": "proc", "source": "proc"},
-    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-    {"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]},
-  ],
-  "linux": {
-    "uidMappings": [{"containerID": 0, "hostID": int(uid), "size": 1}],
-    "gidMappings": [{"containerID": 0, "hostID": int(gid), "size": 1}],
-    "namespaces": [{"type": t} for t in ("pid", "ipc", "uts", "mount", "user", "cgroup")],
-    "resources": json.loads(resources),
-    "maskedPaths": ["/proc/kcore", "/sys/firmware"],
-    "readonlyPaths": ["/proc/sys"],
-  },
-}
-if cgpath != "-": spec["linux"]["cgroupsPath"] = cgpath
-if hooks: spec["hooks"] = json.loads(hooks)
-json.dump(spec, open(out, "w"), indent=1)
-PY
-  chown -R "$user:" "$home/bundles"
-  echo "$b"
-}
 
 like "$("$RUNTIME" features 2>/dev/null | tr -d ' \n')" '"systemdUser":true' "$R: features reports systemdUser"
 
