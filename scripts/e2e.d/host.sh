@@ -266,6 +266,9 @@ cleanup_all() {
   for h in /sys/fs/cgroup /sys/fs/cgroup/*; do
     for d in "$h/$E2E_CG_PREFIX" "$h/$E2E_CG_PREFIX"-*; do
       [[ -d $d ]] || continue
+      # not a cgroup: a directory on /sys/fs/cgroup's tmpfs where a controller is not mounted
+      # (podman's conmon cgroup code writes a "tasks" file into such a directory when it exists)
+      [[ $(stat -f -c %T "$d") == cgroup* ]] || { rm -rf "$d"; continue; }
       find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
       [[ -d $d ]] && E2E_LEFTOVERS+=("cgroup $d")
     done
