@@ -1,6 +1,6 @@
 // The state directory: <root>/<id>/{state.json, exec.fifo, lock}. Writes are atomic (temp + rename).
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { SavedCgroup } from "../cgroups/types.js";
 import type { Hooks, Process } from "../spec/types.js";
 import { native } from "../syscalls/native.js";
@@ -118,8 +118,9 @@ export function lockContainer(root: string, id: string): () => void {
 
 /** Writes a pid file the way runc does: no newline, temp file in the same directory, then rename. */
 export function writePidFile(path: string, pid: number): void {
-  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
-  const tmp = join(dir, `.${path.slice(path.lastIndexOf("/") + 1)}`);
+  // dirname, not the text before the last "/": a bare relative name (`exec --pid-file pid.txt`,
+  // runc's exec.bats) has no "/" and lives in the current directory.
+  const tmp = join(dirname(path), `.${basename(path)}`);
   writeFileSync(tmp, String(pid), { flag: "w", mode: 0o666 });
   renameSync(tmp, path);
 }

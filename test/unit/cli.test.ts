@@ -4,6 +4,7 @@ import { parseFast } from "../../src/cli/fast.js";
 import { splitTrailing, trailingArgs } from "../../src/cli/trailing.js";
 import { parseDuration, parseSize } from "../../src/cli/units.js";
 import { parseSignal } from "../../src/lifecycle/signals.js";
+import { VERSION_TEXT } from "../../src/cli/version.js";
 
 t.test("fast parser: Go flag forms", async (t) => {
   const a = parseFast(["--root", "/r", "-log-format=json", "create", "-b", "/b", "--pid-file=/p", "-no-pivot", "--preserve-fds", "2", "id1"], "/run/tsrun")!;
@@ -58,4 +59,12 @@ t.test("sizes and durations", async (t) => {
   t.equal(parseDuration("1m30s"), 90_000);
   t.equal(parseDuration("250ms"), 250);
   t.throws(() => parseDuration("5"), /invalid duration/);
+});
+
+t.test("--version: runc's lines in runc's order (go-runc, moby, runc's version.bats)", async (t) => {
+  const lines = VERSION_TEXT.split("\n");
+  t.match(lines[0], /^runc version \d+\.\d+\.\d+$/);
+  t.match(lines[1], /^commit: \S+$/);
+  t.match(lines[2], /^spec: \d+\.\d+\.\d+$/);
+  t.match(lines[3], /^tsrun: /);
 });
