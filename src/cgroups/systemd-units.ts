@@ -5,7 +5,7 @@ import type { DeviceRule, Resources } from "../spec/types.js";
 import { blkioWeightToIoWeight, cpuSharesToWeight, memorySwapToV2 } from "./convert.js";
 import { normalizeDeviceRule } from "./devices.js";
 import { parseCpuList } from "../spec/cpu-list.js";
-import type { Variant } from "../spec/gvariant.js";
+import { UINT64_MAX, type Variant } from "../spec/gvariant.js";
 
 export type { Variant };
 /** One entry of a{sv} / a(sv): [property name, variant]. */
@@ -24,7 +24,7 @@ export interface SystemdCgroupName {
 }
 
 /** systemd's USEC_INFINITY / the "infinity" of every uint64 limit property. */
-export const UINT64_MAX = (1n << 64n) - 1n;
+export { UINT64_MAX };
 
 /**
  * cgroupsPath in systemd's form. Empty: the default slice, prefix "tsrun", name = the id (runc:

@@ -9,6 +9,9 @@ export type Variant = [string, unknown];
 
 export class GVariantError extends Error {}
 
+/** The largest uint64 (D-Bus "t"): systemd's "infinity" for limits and times. */
+export const UINT64_MAX = (1n << 64n) - 1n;
+
 const KEYWORDS: Record<string, string> = {
   boolean: "b", byte: "y", int16: "n", uint16: "q", int32: "i", uint32: "u", handle: "h",
   int64: "x", uint64: "t", double: "d", string: "s", objectpath: "o", signature: "g",
@@ -17,7 +20,7 @@ const KEYWORDS: Record<string, string> = {
 const INT_RANGE: Record<string, [bigint, bigint]> = {
   y: [0n, 255n], n: [-(1n << 15n), (1n << 15n) - 1n], q: [0n, (1n << 16n) - 1n],
   i: [-(1n << 31n), (1n << 31n) - 1n], h: [-(1n << 31n), (1n << 31n) - 1n], u: [0n, (1n << 32n) - 1n],
-  x: [-(1n << 63n), (1n << 63n) - 1n], t: [0n, (1n << 64n) - 1n],
+  x: [-(1n << 63n), (1n << 63n) - 1n], t: [0n, UINT64_MAX],
 };
 
 /** Parses one GVariant text value; the whole text must be that value. */

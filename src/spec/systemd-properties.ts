@@ -1,9 +1,6 @@
 // config.json's "org.systemd.property.NAME" annotations (runc's): extra properties of the systemd
 // unit of a container run with --systemd-cgroup. Pure; checked at load, sent by the systemd driver.
-import { parseGVariant, type Variant } from "./gvariant.js";
-
-/** UINT64_MAX: the most microseconds a property can hold. */
-const UINT64_MAX = (1n << 64n) - 1n;
+import { parseGVariant, UINT64_MAX, type Variant } from "./gvariant.js";
 
 export const SYSTEMD_PROPERTY_PREFIX = "org.systemd.property.";
 
